@@ -1,0 +1,204 @@
+"""The warehouse file: the single writer lock, schema set-up, and publishing to serving files.
+
+Only Dagster runs and the ingest CLI write `warehouse.duckdb`, and only while holding the
+writer lock (`writer()`). Readers never open the warehouse: they open the newest published
+serving file read-only (`serving_path()`), which a publish swaps in atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from filelock import FileLock, Timeout
+
+from pipelines.settings import Settings, get_settings
+
+OPS_DDL = [
+    "CREATE SCHEMA IF NOT EXISTS raw",
+    "CREATE SCHEMA IF NOT EXISTS ops",
+    """CREATE TABLE IF NOT EXISTS ops.ingest_batches (
+        batch_id BIGINT NOT NULL,
+        source VARCHAR NOT NULL,
+        file_sha256 VARCHAR,
+        mapping VARCHAR,
+        tables VARCHAR,
+        status VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        rows_in BIGINT NOT NULL,
+        rows_loaded BIGINT NOT NULL,
+        rows_quarantined BIGINT NOT NULL,
+        rows_duplicate BIGINT NOT NULL,
+        rows_released BIGINT NOT NULL DEFAULT 0,
+        message VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS ops.ingest_batch_tables (
+        batch_id BIGINT NOT NULL,
+        table_name VARCHAR NOT NULL,
+        rows_in BIGINT NOT NULL,
+        rows_inserted BIGINT NOT NULL,
+        rows_updated BIGINT NOT NULL,
+        rows_quarantined BIGINT NOT NULL,
+        rows_duplicate BIGINT NOT NULL,
+        rows_released BIGINT NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE IF NOT EXISTS ops.quarantine (
+        quarantine_id BIGINT NOT NULL,
+        batch_id BIGINT NOT NULL,
+        source VARCHAR NOT NULL,
+        source_row BIGINT,
+        table_name VARCHAR NOT NULL,
+        field VARCHAR,
+        reason_code VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        errors JSON,
+        record JSON NOT NULL,
+        status VARCHAR NOT NULL,
+        resolved_batch_id BIGINT,
+        resolved_at TIMESTAMP
+    )""",
+]
+
+
+class WarehouseBusy(RuntimeError):
+    """Another writer held the warehouse for longer than the lock timeout."""
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, the form every `<event>_at` column is stored in."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _holder_path(settings: Settings) -> Path:
+    return settings.lock_path.with_suffix(".holder")
+
+
+@contextmanager
+def writer_lock(settings: Settings | None = None, purpose: str = "write") -> Iterator[None]:
+    """Hold the single writer lock; wait with a message, fail clearly after the timeout."""
+    settings = settings or get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.lock_path))
+    holder = _holder_path(settings)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        who = holder.read_text(encoding="utf-8") if holder.exists() else "another process"
+        print(
+            f"orderlens: the warehouse {settings.warehouse_path} is being written by {who}; "
+            f"waiting up to {settings.lock_timeout_s:.0f} s (ORDERLENS_LOCK_TIMEOUT) ...",
+            file=sys.stderr,
+        )
+        try:
+            lock.acquire(timeout=settings.lock_timeout_s)
+        except Timeout as exc:
+            raise WarehouseBusy(
+                f"the warehouse {settings.warehouse_path} is still locked by {who} after "
+                f"{settings.lock_timeout_s:.0f} s; nothing was written. Try again when it "
+                "has finished, or raise ORDERLENS_LOCK_TIMEOUT."
+            ) from exc
+    try:
+        holder.write_text(f"{purpose} (pid {os.getpid()}, since {utcnow():%H:%M:%S} UTC)")
+        yield
+    finally:
+        holder.unlink(missing_ok=True)
+        lock.release()
+
+
+def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw and ops schemas and tables (idempotent)."""
+    from pipelines.ingest.contract import TABLES, create_table_sql
+
+    for ddl in OPS_DDL:
+        con.execute(ddl)
+    for table in TABLES.values():
+        con.execute(create_table_sql(table))
+
+
+@contextmanager
+def writer(
+    settings: Settings | None = None, purpose: str = "write"
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the warehouse, under the writer lock, schemas ready."""
+    settings = settings or get_settings()
+    with writer_lock(settings, purpose):
+        con = duckdb.connect(str(settings.warehouse_path))
+        try:
+            init_warehouse(con)
+            yield con
+        finally:
+            con.close()
+
+
+# --- publishing -------------------------------------------------------------------------
+
+POINTER = "CURRENT"
+
+
+def serving_path(settings: Settings | None = None) -> Path | None:
+    """The published serving file readers should open, or None if nothing was published."""
+    settings = settings or get_settings()
+    pointer = settings.serving_dir / POINTER
+    if not pointer.exists():
+        return None
+    name = json.loads(pointer.read_text(encoding="utf-8"))["file"]
+    path = settings.serving_dir / name
+    return path if path.exists() else None
+
+
+def serving_version(settings: Settings | None = None) -> dict[str, str] | None:
+    """The pointer's content: file name, version and when it was published."""
+    settings = settings or get_settings()
+    pointer = settings.serving_dir / POINTER
+    if not pointer.exists():
+        return None
+    return json.loads(pointer.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def publish(settings: Settings | None = None, keep: int = 3) -> Path:
+    """Copy the warehouse to a new versioned serving file and switch the pointer to it.
+
+    The caller must hold the writer lock and have closed its connection (DuckDB lets one
+    process hold a file read-write, so the copy is of a checkpointed, closed file). Readers
+    that opened an older version keep it until they reopen; the `keep` newest versions
+    stay on disk so that no reader loses its file mid-query.
+    """
+    settings = settings or get_settings()
+    settings.serving_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("CHECKPOINT")
+    stamp = utcnow()
+    version = stamp.strftime("%Y%m%dT%H%M%S%fZ")
+    target = settings.serving_dir / f"{version}.duckdb"
+    tmp = target.with_suffix(".tmp")
+    shutil.copyfile(settings.warehouse_path, tmp)
+    os.replace(tmp, target)
+    pointer_tmp = settings.serving_dir / f".{POINTER}.{os.getpid()}.tmp"
+    pointer_tmp.write_text(
+        json.dumps({"file": target.name, "version": version, "published_at": stamp.isoformat()}),
+        encoding="utf-8",
+    )
+    os.replace(pointer_tmp, settings.serving_dir / POINTER)
+    _clean_old_versions(settings, keep)
+    return target
+
+
+def _clean_old_versions(settings: Settings, keep: int) -> None:
+    files = sorted(settings.serving_dir.glob("*.duckdb"))
+    for old in files[:-keep]:
+        # A reader may still have it open: on POSIX the unlink leaves its handle valid.
+        old.unlink(missing_ok=True)
+        old.with_suffix(".duckdb.wal").unlink(missing_ok=True)
+    # Leftovers of a publish that was killed between copy and rename.
+    for tmp in settings.serving_dir.glob("*.tmp"):
+        if time.time() - tmp.stat().st_mtime > 3600:
+            tmp.unlink(missing_ok=True)
