@@ -1,0 +1,17 @@
+with source as (
+    select * from {{ source('raw', 'order_lines') }}
+),
+
+renamed as (
+    select
+        order_id,
+        line_number,
+        sku,
+        quantity,
+        unit_price,
+        discount_amount,
+        _batch_id as loaded_in_batch_id
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,15 @@
+with source as (
+    select * from {{ source('raw', 'stock_counts') }}
+),
+
+renamed as (
+    select
+        warehouse_id,
+        sku,
+        counted_at,
+        counted_quantity,
+        _batch_id as loaded_in_batch_id
+    from source
+)
+
+select * from renamed
