@@ -62,6 +62,7 @@ OPS_DDL = [
         reason VARCHAR NOT NULL,
         errors JSON,
         record JSON NOT NULL,
+        source_tz VARCHAR,
         status VARCHAR NOT NULL,
         resolved_batch_id BIGINT,
         resolved_at TIMESTAMP

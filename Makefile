@@ -1,0 +1,60 @@
+# OrderLens: `make run` (simulate, ingest, build, serve the dashboard) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ORDERS ?= 20000
+DAYS ?= 730
+SCALE ?= 100k
+export ORDERLENS_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: help install run test lint format dev dashboard bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install OrderLens with every pinned dependency
+
+dbt-parse: $(STAMP)
+	@cd dbt_project && ORDERLENS_WAREHOUSE=$(ORDERLENS_DATA_DIR)/warehouse.duckdb ../$(BIN)/dbt parse --profiles-dir . --quiet
+
+run: install ## Simulate the default business, ingest it, build everything, serve the dashboard
+	@test -f $(ORDERLENS_DATA_DIR)/simulated/.done || { \
+	  $(BIN)/orderlens simulate --orders $(ORDERS) --days $(DAYS) && touch $(ORDERLENS_DATA_DIR)/simulated/.done; }
+	$(BIN)/orderlens ingest $(ORDERLENS_DATA_DIR)/simulated
+	$(BIN)/orderlens build
+	$(BIN)/orderlens dashboard
+
+test: install ## Install what the tests need and run them all
+	@bash .ci/browser-deps.sh
+	$(MAKE) --no-print-directory dbt-parse
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: install ## Ruff (lint and format check) and sqlfluff on the dbt models
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Apply ruff formatting
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+dev: install dbt-parse ## Dagster UI with the whole asset graph (http://127.0.0.1:3000)
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+dashboard: install ## Serve the dashboard on http://127.0.0.1:8501
+	$(BIN)/orderlens dashboard
+
+bench: install ## Benchmarks at SCALE=100k|1m|10m (figures printed and written to bench/results)
+	$(BIN)/python -m bench --scale $(SCALE)
+
+clean: ## Remove the virtual environment and dbt's build output (keeps data/)
+	rm -rf $(VENV) dbt_project/target dbt_project/logs

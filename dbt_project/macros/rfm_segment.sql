@@ -1,0 +1,30 @@
+{#- The named RFM segment of an R score and an FM score (both 1-5); the score table is
+    written out in METRICS_SALES_CUSTOMERS.md.
+
+        R \ FM   1             2                    3                    4          5
+        5        new           potential_loyalists  potential_loyalists  champions  champions
+        4        promising     potential_loyalists  potential_loyalists  loyal      loyal
+        3        need_attention need_attention      need_attention       loyal      loyal
+        2        hibernating   hibernating          at_risk              at_risk    cant_lose
+        1        lost          lost                 at_risk              at_risk    cant_lose
+-#}
+{% macro rfm_segment(r_score, fm_score) -%}
+    case
+        when {{ r_score }} = 5 and {{ fm_score }} >= 4 then 'champions'
+        when {{ r_score }} >= 3 and {{ fm_score }} >= 4 then 'loyal'
+        when {{ r_score }} = 5 and {{ fm_score }} = 1 then 'new'
+        when {{ r_score }} = 4 and {{ fm_score }} = 1 then 'promising'
+        when {{ r_score }} >= 4 then 'potential_loyalists'
+        when {{ r_score }} = 3 then 'need_attention'
+        when {{ fm_score }} = 5 then 'cant_lose'
+        when {{ fm_score }} >= 3 then 'at_risk'
+        when {{ r_score }} = 2 then 'hibernating'
+        else 'lost'
+    end
+{%- endmacro %}
+
+{#- The ten segment codes, for accepted_values tests and readers. -#}
+{% macro rfm_segments() -%}
+    {{ return(['champions', 'loyal', 'potential_loyalists', 'new', 'promising',
+               'need_attention', 'at_risk', 'cant_lose', 'hibernating', 'lost']) }}
+{%- endmacro %}

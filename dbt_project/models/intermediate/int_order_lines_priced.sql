@@ -1,0 +1,102 @@
+{{ config(materialized='view') }}
+-- One row per order line with its money: gross, discounts (own and its share of the order
+-- discount), net, cost. A view, so that the incremental daily_sales pushes its date window
+-- down to the scans instead of re-pricing every line of history.
+with order_lines as (
+    select * from {{ ref('stg_order_lines') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_classified') }}
+),
+
+products as (
+    select * from {{ ref('stg_products') }}
+),
+
+lines as (
+    select
+        order_lines.order_id,
+        order_lines.line_number,
+        order_lines.sku,
+        orders.customer_id,
+        orders.is_guest,
+        orders.channel,
+        orders.ship_to_region,
+        orders.allocated_warehouse_id as warehouse_id,
+        orders.ordered_date,
+        orders.is_cancelled,
+        orders.order_discount,
+        order_lines.quantity,
+        cast(order_lines.quantity * order_lines.unit_price as decimal(18, 2)) as gross_amount,
+        order_lines.discount_amount as line_discount_amount,
+        cast(order_lines.quantity * products.unit_cost as decimal(18, 2)) as cost_of_goods
+    from order_lines
+    inner join orders
+        on order_lines.order_id = orders.order_id
+    left join products
+        on order_lines.sku = products.sku
+),
+
+running_gross as (
+    -- ordered_date is constant within an order; partitioning by it lets date filters
+    -- pass through the window.
+    select
+        *,
+        sum(gross_amount) over (
+            partition by ordered_date, order_id
+        ) as order_gross_amount,
+        sum(gross_amount) over (
+            partition by ordered_date, order_id
+            order by line_number
+            rows between unbounded preceding and current row
+        ) as running_gross_amount
+    from lines
+),
+
+allocated as (
+    -- Pro rata of line gross, rounded on the running total: each line gets
+    -- round(D * running / G) - round(D * previous running / G), so the cents always add
+    -- up to exactly the order discount D (no line gets a rounding remainder dumped on it).
+    select
+        *,
+        case
+            when order_discount = 0 or order_gross_amount = 0 then cast(0 as decimal(18, 2))
+            else cast(
+                round(order_discount * running_gross_amount / order_gross_amount, 2)
+                - round(
+                    order_discount * (running_gross_amount - gross_amount)
+                    / order_gross_amount,
+                    2
+                )
+                as decimal(18, 2)
+            )
+        end as order_discount_share
+    from running_gross
+),
+
+final as (
+    select
+        order_id,
+        line_number,
+        sku,
+        customer_id,
+        is_guest,
+        channel,
+        ship_to_region,
+        warehouse_id,
+        ordered_date,
+        is_cancelled,
+        quantity,
+        gross_amount,
+        line_discount_amount,
+        order_discount_share,
+        cast(line_discount_amount + order_discount_share as decimal(18, 2)) as discount_amount,
+        cast(
+            gross_amount - line_discount_amount - order_discount_share as decimal(18, 2)
+        ) as net_amount,
+        cost_of_goods
+    from allocated
+)
+
+select * from final

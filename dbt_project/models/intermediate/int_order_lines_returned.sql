@@ -1,0 +1,44 @@
+-- One row per return (a returned product of an order), dated by its returned date and
+-- attributed to the order's channel, ship-to region, warehouse and customer. Returns of
+-- cancelled orders are left out: the order never counted in sales.
+with returns as (
+    select * from {{ ref('stg_returns') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_classified') }}
+),
+
+customers as (
+    select * from {{ ref('stg_customers') }}
+),
+
+attributed as (
+    select
+        returns.return_id,
+        cast(returns.returned_at as date) as returned_date,
+        returns.order_id,
+        -- The return's own customer wins; the order's customer fills a gap.
+        coalesce(returns.customer_id, orders.customer_id) as customer_id,
+        returns.sku,
+        orders.allocated_warehouse_id as warehouse_id,
+        orders.channel,
+        orders.ship_to_region,
+        returns.quantity as returned_units,
+        returns.refund_amount
+    from returns
+    left join orders
+        on returns.order_id = orders.order_id
+    where orders.is_cancelled is null or not orders.is_cancelled
+),
+
+final as (
+    select
+        attributed.*,
+        coalesce(customers.is_guest, false) as is_guest
+    from attributed
+    left join customers
+        on attributed.customer_id = customers.customer_id
+)
+
+select * from final

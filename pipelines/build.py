@@ -1,0 +1,40 @@
+"""`orderlens build`: the whole Dagster graph, in process (what `make run` uses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from pipelines.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    success: bool
+    materialized: list[str]
+    failed_checks: list[str]
+
+
+def build_all(settings: Settings | None = None) -> BuildOutcome:
+    """Materialize every asset (ingest of landed files, dbt build with its tests, publish)."""
+    from pipelines.definitions import build_definitions
+
+    settings = settings or get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    job = build_definitions().resolve_job_def("build_everything")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    materialized = sorted(
+        event.asset_key.to_user_string()
+        for event in result.get_asset_materialization_events()
+        if event.asset_key is not None
+    )
+    failed = sorted(
+        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:"
+        f"{e.asset_check_evaluation_data.check_name}"
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.asset_check_evaluation_data.passed
+    )
+    return BuildOutcome(success=result.success, materialized=materialized, failed_checks=failed)

@@ -1,0 +1,257 @@
+"""The `orderlens` command line (also `python -m pipelines`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipelines.settings import get_settings
+
+console = Console()
+err = Console(stderr=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """OrderLens: order-management analytics.
+
+    The data directory is ./data unless ORDERLENS_DATA_DIR says otherwise.
+    """
+
+
+@main.command()
+@click.option("--orders", default=20_000, show_default=True, help="Number of orders to simulate.")
+@click.option("--days", default=730, show_default=True, help="Days of history, ending on --end.")
+@click.option("--seed", default=7, show_default=True, help="Random seed: same seed, same files.")
+@click.option(
+    "--end",
+    default="2026-10-31",
+    show_default=True,
+    help="Last simulated day (the data's own clock).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder [default: <data dir>/simulated].",
+)
+def simulate(orders: int, days: int, seed: int, end: str, out: Path | None) -> None:
+    """Write a simulated business as channel export files (CSV, JSON lines, Parquet)."""
+    from datetime import date
+
+    from pipelines.ingest.simulate import simulate as run
+
+    out = out or get_settings().simulated_dir
+    with console.status(f"simulating {orders:,} orders over {days} days ..."):
+        summary = run(
+            orders=orders, days=days, seed=seed, out=out, end_date=date.fromisoformat(end)
+        )
+    table = Table("table", "rows", title=f"Simulated business in {out}")
+    for name, rows in summary.rows.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+
+
+def _results_table(results: list) -> Table:  # list[BatchResult]
+    table = Table(
+        "batch",
+        "source",
+        "status",
+        "rows in",
+        "loaded",
+        "quarantined",
+        "duplicate",
+        "released",
+        title="Ingest summary",
+    )
+    for r in results:
+        style = {"rejected": "red", "partial": "yellow"}.get(r.status, "")
+        table.add_row(
+            str(r.batch_id),
+            Path(r.source).name,
+            f"[{style}]{r.status}[/]" if style else r.status,
+            f"{r.rows_in:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_quarantined:,}",
+            f"{r.rows_duplicate:,}",
+            f"{r.rows_released:,}",
+        )
+    return table
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML mapping of a foreign export onto the canonical tables.",
+)
+def ingest(paths: tuple[Path, ...], mapping: Path | None) -> None:
+    """Load export files or folders into the warehouse, one transaction per file.
+
+    Folder files load parents before children. Rows that fail the data contract go to the
+    quarantine; re-loading a file already loaded changes nothing. Exit status 1 when a file
+    was rejected.
+    """
+    from pipelines.ingest.api import ingest_paths
+    from pipelines.warehouse import WarehouseBusy
+
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("ingest", total=None)
+
+        def progress(what: str, done: int, total: int) -> None:
+            bar.update(task, description=f"ingest {what}", completed=done, total=total)
+
+        try:
+            results = ingest_paths(list(paths), mapping=mapping, progress=progress)
+        except WarehouseBusy as exc:
+            err.print(f"[red]error:[/] {exc}")
+            sys.exit(2)
+    console.print(_results_table(results))
+    rejected = [r for r in results if r.status == "rejected"]
+    for r in rejected:
+        err.print(f"[red]rejected[/] {r.message}")
+    quarantined = sum(r.rows_quarantined for r in results)
+    if quarantined:
+        err.print(f"{quarantined:,} row(s) quarantined: see `orderlens quarantine list`.")
+    if rejected:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--limit", default=20, show_default=True, help="Newest batches to show.")
+def status(limit: int) -> None:
+    """Show the ingest ledger: every batch with where its rows went."""
+    from pipelines.ingest.ledger import ledger
+
+    rows = ledger(limit=limit)
+    if rows.is_empty():
+        console.print(
+            "The ledger is empty: nothing has been ingested into this data directory yet."
+        )
+        return
+    table = Table(*rows.columns, title=f"Ingest ledger ({get_settings().warehouse_path})")
+    for row in rows.iter_rows():
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+@main.group()
+def quarantine() -> None:
+    """Inspect and release rows held back by the ingest."""
+
+
+@quarantine.command("list")
+@click.option("--batch", "batch_id", type=int, help="Only rows of this batch.")
+@click.option("--table", "table_name", help="Only rows of this canonical table.")
+@click.option(
+    "--status",
+    type=click.Choice(["held", "waiting", "excluded", "released", "all"]),
+    default="all",
+    show_default=True,
+    help="held: failed a check; waiting: parent not yet loaded; excluded: by a mapping rule.",
+)
+@click.option("--limit", default=50, show_default=True)
+def quarantine_list(batch_id: int | None, table_name: str | None, status: str, limit: int) -> None:
+    """List quarantined rows with the file, row, field and reason."""
+    from pipelines.ingest.ledger import quarantine_rows
+
+    rows = quarantine_rows(batch_id=batch_id, table_name=table_name, status=status, limit=limit)
+    if rows.is_empty():
+        console.print("No quarantined rows match.")
+        return
+    table = Table(*rows.columns, title="Quarantine")
+    for row in rows.iter_rows():
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+@quarantine.command("show")
+@click.argument("quarantine_id", type=int)
+def quarantine_show(quarantine_id: int) -> None:
+    """Show one quarantined row: its original values and every failure."""
+    from pipelines.ingest.ledger import quarantine_row
+
+    row = quarantine_row(quarantine_id)
+    if row is None:
+        err.print(f"no quarantined row {quarantine_id}")
+        sys.exit(1)
+    for key in ("record", "errors"):
+        row[key] = json.loads(row[key]) if row[key] else row[key]
+    console.print_json(json.dumps(row, default=str, ensure_ascii=False))
+
+
+@quarantine.command("release")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--batch", "batch_id", type=int, help="Release every held row of this batch.")
+def quarantine_release(ids: tuple[int, ...], batch_id: int | None) -> None:
+    """Retry quarantined rows now (rows waiting for a parent are retried automatically)."""
+    from pipelines.ingest.api import release
+
+    if not ids and batch_id is None:
+        raise click.UsageError("give quarantine ids or --batch N")
+    result = release(list(ids) or None, batch_id=batch_id)
+    console.print(_results_table([result]))
+    console.print(result.message)
+
+
+@main.command()
+def build() -> None:
+    """Run the whole graph in process: ingest landed files, dbt build (with tests), publish."""
+    from pipelines.build import build_all
+
+    with console.status("building: ingest -> dbt build -> publish ..."):
+        outcome = build_all()
+    console.print(f"materialized {len(outcome.materialized)} asset(s)")
+    for check in outcome.failed_checks:
+        err.print(f"[yellow]failed check[/] {check}")
+    if not outcome.success:
+        err.print("[red]the build failed[/]: see the log above")
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8501, show_default=True, type=int)
+def dashboard(host: str, port: int) -> None:
+    """Serve the dashboards (read-only, on the published serving file) until Ctrl-C."""
+    import subprocess
+    from pathlib import Path as _Path
+
+    app = _Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
+    console.print(f"OrderLens dashboard: [bold]http://{host}:{port}[/]  (Ctrl-C to stop)")
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    try:
+        sys.exit(subprocess.call(command))
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

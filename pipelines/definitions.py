@@ -1,0 +1,46 @@
+"""The one Dagster composition root: ingest -> transform (dbt) -> publish.
+
+Loaded lazily (`@dg.definitions`), so importing this module parses nothing and connects to
+nothing; the dbt manifest is prepared when the definitions are first built.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from pipelines.assets.ingest import ingest_job, landing_sensor, raw_tables
+from pipelines.assets.publish import build_publish_asset
+from pipelines.transform.dbt import (
+    build_dbt_assets,
+    dbt_executable,
+    dbt_project,
+    ensure_manifest,
+)
+
+
+def build_definitions() -> dg.Definitions:
+    project = dbt_project()
+    ensure_manifest(project)
+    dbt = build_dbt_assets(project)
+    published = build_publish_asset(list(dbt.keys))
+    everything = dg.define_asset_job("build_everything", selection=dg.AssetSelection.all())
+    return dg.Definitions(
+        assets=[raw_tables, dbt, published],
+        jobs=[ingest_job, everything],
+        schedules=[
+            dg.ScheduleDefinition(
+                name="daily_build",
+                job=everything,
+                cron_schedule="0 5 * * *",
+                default_status=dg.DefaultScheduleStatus.RUNNING,
+            )
+        ],
+        sensors=[landing_sensor],
+        resources={"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())},
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

@@ -1,0 +1,201 @@
+"""Ways in: files and folders (CLI, sensor), Polars frames (Python API), quarantine releases.
+
+Every entry point takes the single writer lock, loads each batch in one transaction and
+returns the ledger's account of it. A batch that cannot be read is rejected whole: nothing
+of it is written, and the ledger records the rejection with the file, line and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.ingest.coerce import ROW, MissingColumns
+from pipelines.ingest.contract import TABLES
+from pipelines.ingest.loader import Batch, BatchRejectedError, BatchResult, load_batch, record_batch
+from pipelines.ingest.loader import release_waiting as _release
+from pipelines.ingest.mapping import Mapping, apply_mapping, load_mapping
+from pipelines.ingest.readers import (
+    BatchRejected,
+    file_sha256,
+    list_input_files,
+    read_file,
+    table_for_path,
+)
+from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import utcnow, writer
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+def batch_from_file(path: Path, mapping: Mapping | None, source_tz: str) -> Batch:
+    """Read one file into a Batch (raises BatchRejected when it cannot be read)."""
+    sha = file_sha256(path)
+    if mapping is not None:
+        frame = read_file(path, **mapping.read_options())
+        mapped = apply_mapping(frame, mapping, source=path.name)
+        return Batch(
+            source=str(path),
+            frames=mapped.tables,
+            primary=mapped.primary_tables,
+            source_rows=mapped.source_rows,
+            source_duplicates=mapped.duplicates.height,
+            excluded=mapped.excluded,
+            file_sha256=sha,
+            mapping=mapping.name,
+            source_tz=mapping.timezone or source_tz,
+        )
+    table = table_for_path(path)
+    if table is None:
+        known = ", ".join(TABLES)
+        raise BatchRejected(
+            str(path),
+            f"cannot tell which table this file is for: name it <table>.<ext> or "
+            f"<table>__<part>.<ext> with <table> one of {known}, or pass --mapping",
+        )
+    frame = read_file(path)
+    extra = sorted(set(frame.columns) - set(TABLES[table].columns) - {ROW})
+    notes = [f"ignored column(s) not in the contract: {', '.join(extra)}"] if extra else []
+    return Batch(
+        source=str(path),
+        frames={table: frame},
+        primary=[table],
+        source_rows=frame.height,
+        file_sha256=sha,
+        source_tz=source_tz,
+        notes=notes,
+    )
+
+
+def _reject(
+    con: duckdb.DuckDBPyConnection, source: str, message: str, sha: str | None
+) -> BatchResult:
+    started = utcnow()
+    con.execute("BEGIN TRANSACTION")
+    batch_id = int(
+        con.sql("SELECT coalesce(max(batch_id), 0) + 1 FROM ops.ingest_batches").fetchall()[0][0]
+    )
+    result = BatchResult(batch_id=batch_id, source=source, status="rejected", message=message)
+    record_batch(
+        con,
+        result,
+        Batch(source=source, frames={}, primary=[], source_rows=0, file_sha256=sha),
+        started,
+    )
+    con.execute("COMMIT")
+    return result
+
+
+def _load_one(
+    con: duckdb.DuckDBPyConnection, make: Callable[[], Batch], source: str
+) -> BatchResult:
+    try:
+        batch = make()
+        return load_batch(con, batch)
+    except (BatchRejected, BatchRejectedError) as exc:
+        return _reject(con, source, str(exc), None)
+    except MissingColumns as exc:
+        return _reject(con, source, f"{Path(source).name}: {exc}", None)
+
+
+def ingest_paths(
+    paths: Iterable[Path],
+    *,
+    mapping: Path | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> list[BatchResult]:
+    """Ingest files and folders (folders: parents before children), one batch per file."""
+    settings = settings or get_settings()
+    loaded_mapping = load_mapping(mapping) if mapping else None
+    files = list_input_files([Path(p) for p in paths])
+    results: list[BatchResult] = []
+    with writer(settings, purpose="ingest") as con:
+        for done, path in enumerate(files):
+            if progress:
+                progress(path.name, done, len(files))
+            results.append(
+                _load_one(
+                    con,
+                    lambda path=path: batch_from_file(
+                        path, loaded_mapping, settings.source_timezone
+                    ),
+                    str(path),
+                )
+            )
+        if progress:
+            progress("done", len(files), len(files))
+    return results
+
+
+def ingest_frame(
+    frame: pl.DataFrame,
+    table: str,
+    *,
+    source: str = "python-api",
+    settings: Settings | None = None,
+) -> BatchResult:
+    """Ingest a Polars frame of one canonical table (the Python API); one batch."""
+    settings = settings or get_settings()
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; one of {', '.join(TABLES)}")
+    if ROW not in frame.columns:
+        frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    batch = Batch(
+        source=source,
+        frames={table: frame},
+        primary=[table],
+        source_rows=frame.height,
+        source_tz=settings.source_timezone,
+    )
+    with writer(settings, purpose="ingest") as con:
+        return _load_one(con, lambda: batch, source)
+
+
+def release(
+    ids: list[int] | None = None,
+    *,
+    batch_id: int | None = None,
+    settings: Settings | None = None,
+) -> BatchResult:
+    """Retry quarantined rows (by id, or all of a batch) as a new batch of their own."""
+    settings = settings or get_settings()
+    with writer(settings, purpose="quarantine release") as con:
+        if batch_id is not None:
+            ids = [
+                int(r[0])
+                for r in con.execute(
+                    "SELECT quarantine_id FROM ops.quarantine "
+                    "WHERE batch_id = ? AND status IN ('held', 'waiting')",
+                    [batch_id],
+                ).fetchall()
+            ]
+        ids = ids or []
+        started = utcnow()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            new_id = int(
+                con.sql("SELECT coalesce(max(batch_id), 0) + 1 FROM ops.ingest_batches").fetchall()[
+                    0
+                ][0]
+            )
+            result = BatchResult(
+                batch_id=new_id, source="quarantine release", status="loaded", rows_in=len(ids)
+            )
+            released = _release(con, new_id, result, only=ids)
+            result.rows_loaded = released
+            result.rows_quarantined = len(ids) - released
+            result.rows_released = released
+            result.status = "partial" if result.rows_quarantined else "loaded"
+            result.message = (
+                f"released {released} of {len(ids)} quarantined row(s); the rest still fail"
+            )
+            record_batch(con, result, None, started)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return result

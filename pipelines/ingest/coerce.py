@@ -1,0 +1,173 @@
+"""Casting incoming columns to the contract's types, recording every value that will not cast.
+
+Exports arrive as text (CSV, XLSX) or with their own types (Parquet, JSON). Each column is cast
+to the contract dtype; a value that was present but does not cast becomes an error naming the
+row, the field and the value, so the row can be quarantined instead of silently nulled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from pipelines.ingest.contract import Table
+
+ERRORS = "_errors"  # list[struct{field, reason_code, reason}] per row
+ROW = "_source_row"
+
+_TRUE = ["true", "t", "yes", "y", "1"]
+_FALSE = ["false", "f", "no", "n", "0"]
+_AWARE_FORMAT = "%Y-%m-%d %H:%M:%S%.f%z"
+_NAIVE_FORMATS = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+
+
+@dataclass(frozen=True)
+class MissingColumns(Exception):
+    """Required contract columns absent from an input: the batch cannot be read."""
+
+    table: str
+    columns: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"missing required column(s) for {self.table}: {', '.join(self.columns)}"
+
+
+def _text(col: str) -> pl.Expr:
+    """The column as trimmed text with empty strings as null."""
+    text = pl.col(col).cast(pl.String).str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def _timestamp(col: str, dtype: pl.Datetime, source_tz: str) -> pl.Expr:
+    """ISO 8601 text with or without an offset -> naive UTC.
+
+    Values with an offset (`Z`, `+08:00`, `+0800`) are converted to UTC; values without one
+    are taken to be in the source's time zone (ORDERLENS_SOURCE_TIMEZONE or the mapping's).
+    """
+    text = _text(col).str.replace("T", " ").str.replace(r"Z$", "+00:00")
+    aware = text.str.to_datetime(_AWARE_FORMAT, strict=False, time_zone="UTC")
+    naive = pl.coalesce(
+        [text.str.to_datetime(fmt, strict=False, time_unit="us") for fmt in _NAIVE_FORMATS]
+    )
+    local = naive.dt.replace_time_zone(source_tz, ambiguous="earliest", non_existent="null")
+    return (
+        pl.coalesce([aware, local.dt.convert_time_zone("UTC")])
+        .dt.replace_time_zone(None)
+        .cast(dtype)
+    )
+
+
+def _cast_expr(col: str, dtype: pl.DataType, source: pl.DataType, source_tz: str) -> pl.Expr:
+    if dtype == source:
+        return pl.col(col)
+    if isinstance(dtype, pl.Datetime):
+        if isinstance(source, pl.Datetime):
+            value = pl.col(col)
+            if source.time_zone:  # type: ignore[union-attr]
+                value = value.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            return value.cast(dtype)
+        if source == pl.Date:
+            return pl.col(col).cast(dtype)
+        return _timestamp(col, dtype, source_tz)
+    if dtype == pl.Date:
+        if isinstance(source, pl.Datetime):
+            return pl.col(col).dt.date()
+        return _text(col).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    if dtype == pl.Boolean:
+        if source.is_numeric():
+            return pl.col(col).cast(pl.Boolean, strict=False)
+        lower = _text(col).str.to_lowercase()
+        return pl.when(lower.is_in(_TRUE)).then(True).when(lower.is_in(_FALSE)).then(False)
+    if dtype == pl.Int64:
+        if source == pl.String:
+            text = _text(col)
+            as_float = text.cast(pl.Float64, strict=False)
+            integral = pl.when(as_float == as_float.round(0)).then(as_float)
+            return pl.coalesce(
+                [text.cast(pl.Int64, strict=False), integral.cast(pl.Int64, strict=False)]
+            )
+        if source.is_float():
+            value = pl.col(col)
+            return pl.when(value == value.round(0)).then(value).cast(pl.Int64, strict=False)
+        return pl.col(col).cast(pl.Int64, strict=False)
+    if isinstance(dtype, pl.Decimal):
+        if source == pl.String:
+            return _text(col).str.replace_all(",", "").cast(dtype, strict=False)
+        if source.is_float():
+            return pl.col(col).round(dtype.scale or 0).cast(dtype, strict=False)
+        return pl.col(col).cast(dtype, strict=False)
+    if dtype == pl.String:
+        return _text(col)
+    return pl.col(col).cast(dtype, strict=False)
+
+
+def _present(col: str, source: pl.DataType) -> pl.Expr:
+    """True where the incoming value is there (not null, not blank text)."""
+    if source == pl.String:
+        return _text(col).is_not_null()
+    return pl.col(col).is_not_null()
+
+
+def coerce(frame: pl.DataFrame, table: Table, source_tz: str) -> pl.DataFrame:
+    """Cast `frame` to the contract: contract columns in order, `_source_row`, `_errors`.
+
+    Raises MissingColumns when a required column is absent. Columns the contract does not
+    know are dropped (the caller reports them). Values that are present but do not cast
+    leave a null and an entry in `_errors` (reason_code `type`).
+    """
+    missing = tuple(c for c in table.required_columns if c not in frame.columns)
+    if missing:
+        raise MissingColumns(table.name, missing)
+    casts: list[pl.Expr] = []
+    checks: list[pl.Expr] = []
+    for col in table.columns:
+        dtype = table.dtype(col)
+        if col not in frame.columns:
+            default = table.defaults[col]
+            casts.append(pl.lit(default).cast(dtype).alias(col))
+            continue
+        source = frame.schema[col]
+        if source == pl.Null:
+            casts.append(pl.lit(None).cast(dtype).alias(col))
+            continue
+        cast = _cast_expr(col, dtype, source, source_tz)
+        if col in table.defaults and table.defaults[col] is not None:
+            cast = pl.coalesce([cast, pl.lit(table.defaults[col]).cast(dtype)])
+        casts.append(cast.alias(col))
+        failed = _present(col, source) & _cast_expr(col, dtype, source, source_tz).is_null()
+        shown = pl.col(col).cast(pl.String).str.slice(0, 80)
+        checks.append(
+            pl.when(failed).then(
+                pl.struct(
+                    pl.lit(col).alias("field"),
+                    pl.lit("type").alias("reason_code"),
+                    pl.format("cannot read {} as {}", shown, pl.lit(_type_name(dtype))).alias(
+                        "reason"
+                    ),
+                )
+            )
+        )
+    errors = pl.concat_list(checks).list.drop_nulls() if checks else pl.lit([], dtype=ERROR_LIST)
+    return frame.select(
+        *casts,
+        pl.col(ROW).cast(pl.Int64),
+        errors.cast(ERROR_LIST).alias(ERRORS),
+    )
+
+
+ERROR_STRUCT = pl.Struct({"field": pl.String, "reason_code": pl.String, "reason": pl.String})
+ERROR_LIST = pl.List(ERROR_STRUCT)
+
+
+def _type_name(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Decimal):
+        return f"a decimal number (at most {dtype.precision - (dtype.scale or 0)} digits)"
+    if isinstance(dtype, pl.Datetime):
+        return "a timestamp (ISO 8601, e.g. 2026-03-01T08:15:00+08:00)"
+    return {
+        "Int64": "a whole number",
+        "Date": "a date (YYYY-MM-DD)",
+        "Boolean": "true/false",
+        "String": "text",
+    }.get(str(dtype), str(dtype))

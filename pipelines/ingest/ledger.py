@@ -1,0 +1,95 @@
+"""Read-side of the ingest: the batch ledger and the quarantine, for the CLI and pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import serving_path
+
+LEDGER_SQL = """
+SELECT batch_id, source, status, rows_in, rows_loaded, rows_quarantined, rows_duplicate,
+       rows_released, strftime(finished_at, '%Y-%m-%d %H:%M:%S') AS finished_at_utc, message
+FROM ops.ingest_batches
+ORDER BY batch_id DESC
+LIMIT ?
+"""
+
+
+@contextmanager
+def reader(settings: Settings | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Read-only connection: the warehouse if free, else the newest published serving file."""
+    settings = settings or get_settings()
+    if not settings.warehouse_path.exists():
+        con = duckdb.connect()
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    try:
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    except duckdb.IOException:
+        published = serving_path(settings)
+        if published is None:
+            raise
+        con = duckdb.connect(str(published), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _has_ops(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.sql(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'ops'"
+        ).fetchall()[0][0]
+    )
+
+
+def ledger(limit: int = 20, settings: Settings | None = None) -> pl.DataFrame:
+    with reader(settings) as con:
+        if not _has_ops(con):
+            return pl.DataFrame()
+        return con.execute(LEDGER_SQL, [limit]).pl()
+
+
+def quarantine_rows(
+    batch_id: int | None = None,
+    table_name: str | None = None,
+    status: str = "all",
+    limit: int = 50,
+    settings: Settings | None = None,
+) -> pl.DataFrame:
+    with reader(settings) as con:
+        if not _has_ops(con):
+            return pl.DataFrame()
+        return con.execute(
+            """
+            SELECT quarantine_id AS id, batch_id, source, source_row AS row, table_name,
+                   field, reason_code, reason, status
+            FROM ops.quarantine
+            WHERE (CAST(? AS BIGINT) IS NULL OR batch_id = ?)
+              AND (CAST(? AS VARCHAR) IS NULL OR table_name = ?)
+              AND (? = 'all' OR status = ?)
+            ORDER BY quarantine_id
+            LIMIT ?
+            """,
+            [batch_id, batch_id, table_name, table_name, status, status, limit],
+        ).pl()
+
+
+def quarantine_row(quarantine_id: int, settings: Settings | None = None) -> dict[str, Any] | None:
+    with reader(settings) as con:
+        if not _has_ops(con):
+            return None
+        rows = con.execute(
+            "SELECT * FROM ops.quarantine WHERE quarantine_id = ?", [quarantine_id]
+        ).pl()
+    return rows.to_dicts()[0] if rows.height else None

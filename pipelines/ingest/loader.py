@@ -1,0 +1,504 @@
+"""The transactional batch loader: every row of a batch ends in exactly one place.
+
+A batch (one file, one mapped file split into several tables, or one frame from the Python
+API) is loaded in ONE DuckDB transaction:
+
+1. each table, parents first: cast to the contract (`coerce`), validate (`validate`);
+2. give every row one fate: quarantined (a failed check, a key superseded later in the same
+   batch, an unknown parent), duplicate (an exact copy of an earlier row of the batch, or of
+   what the warehouse already holds), or loaded (inserted, or an entity's new version);
+3. write raw rows, quarantine rows and the ledger, then release waiting rows whose parents
+   this batch brought;
+4. commit. A crash before the commit leaves the warehouse exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from pipelines.ingest.coerce import ERRORS, ROW, coerce
+from pipelines.ingest.contract import TABLES, Table, load_rank
+from pipelines.ingest.validate import validate
+from pipelines.warehouse import utcnow
+
+IDX = "_idx"
+FATE = "_fate"
+LOADED, DUPLICATE, QUARANTINED = "loaded", "duplicate", "quarantined"
+
+
+@dataclass
+class TableStats:
+    rows_in: int = 0
+    inserted: int = 0
+    updated: int = 0
+    quarantined: int = 0
+    duplicate: int = 0
+    released: int = 0
+
+    @property
+    def loaded(self) -> int:
+        return self.inserted + self.updated
+
+
+@dataclass
+class Batch:
+    """What a reader or a mapping hands to the loader."""
+
+    source: str
+    frames: dict[str, pl.DataFrame]  # canonical table -> rows (+ `_source_row`)
+    primary: list[str]  # tables whose rows are the batch's rows, one for one
+    source_rows: int
+    source_duplicates: int = 0  # exact duplicate source rows a mapping dropped
+    excluded: pl.DataFrame | None = None  # `_source_row`, `reason`, `record` (mapping rules)
+    file_sha256: str | None = None
+    mapping: str | None = None
+    source_tz: str = "UTC"
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BatchResult:
+    batch_id: int
+    source: str
+    status: str  # loaded | partial | empty | already_loaded | rejected
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    rows_released: int = 0
+    tables: dict[str, TableStats] = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def adds_up(self) -> bool:
+        return self.rows_in == self.rows_loaded + self.rows_quarantined + self.rows_duplicate
+
+
+class BatchRejectedError(Exception):
+    """A batch that cannot be loaded at all; nothing of it was written."""
+
+
+# --- one table -----------------------------------------------------------------------------
+
+
+@dataclass
+class _TableOutcome:
+    stats: TableStats
+    fates: pl.DataFrame  # IDX, FATE
+    quarantine: pl.DataFrame  # IDX, field, reason_code, reason, errors, status
+
+
+def _first_error(errors: pl.Expr, what: str) -> pl.Expr:
+    return errors.list.first().struct.field(what)
+
+
+def _quarantine_frame(rows: pl.DataFrame, status: str) -> pl.DataFrame:
+    return rows.select(
+        IDX,
+        _first_error(pl.col(ERRORS), "field").alias("field"),
+        _first_error(pl.col(ERRORS), "reason_code").alias("reason_code"),
+        pl.col(ERRORS)
+        .list.eval(
+            pl.format(
+                "{}: {}", pl.element().struct.field("field"), pl.element().struct.field("reason")
+            )
+        )
+        .list.join("; ")
+        .alias("reason"),
+        pl.col(ERRORS).cast(
+            pl.List(pl.Struct({"field": pl.String, "reason_code": pl.String, "reason": pl.String}))
+        ),
+        pl.lit(status).alias("status"),
+    )
+
+
+def _fk_orphans(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, table: Table) -> pl.DataFrame:
+    """IDX and error of rows whose non-null foreign key matches no row of its parent."""
+    found: list[pl.DataFrame] = []
+    for column, (parent, parent_col) in table.parents.items():
+        probe = rows.select(IDX, pl.col(column).alias("value")).filter(
+            pl.col("value").is_not_null()
+        )
+        if probe.is_empty():
+            continue
+        con.register("_probe", probe.to_arrow())
+        # Identifiers come from the contract, never from input.
+        sql = (
+            f"SELECT p.{IDX}, p.value FROM _probe p "  # noqa: S608 (contract identifiers)
+            f"ANTI JOIN (SELECT DISTINCT {parent_col} AS value FROM raw.{parent}) k "
+            "ON p.value = k.value"
+        )
+        orphans = con.sql(sql).pl()
+        con.unregister("_probe")
+        if orphans.height:
+            found.append(
+                orphans.select(
+                    IDX,
+                    pl.lit(column).alias("field"),
+                    pl.lit("unknown_parent").alias("reason_code"),
+                    pl.format(
+                        "no {} with {} {}", pl.lit(parent), pl.lit(parent_col), pl.col("value")
+                    ).alias("reason"),
+                )
+            )
+    if not found:
+        return pl.DataFrame(
+            schema={
+                IDX: pl.UInt32,
+                "field": pl.String,
+                "reason_code": pl.String,
+                "reason": pl.String,
+            }
+        )
+    return pl.concat(found).unique(IDX, keep="first", maintain_order=True)
+
+
+def _load_table(
+    con: duckdb.DuckDBPyConnection,
+    batch_id: int,
+    table: Table,
+    frame: pl.DataFrame,
+    source_tz: str,
+) -> _TableOutcome:
+    """Cast, validate, de-duplicate, check parents and write one table's rows (no commit)."""
+    rows = validate(coerce(frame, table, source_tz), table).with_row_index(IDX)
+    cols = table.columns
+    stats = TableStats(rows_in=rows.height)
+
+    bad = rows.filter(pl.col(ERRORS).list.len() > 0)
+    good = rows.filter(pl.col(ERRORS).list.len() == 0)
+    quarantine = [_quarantine_frame(bad, "held")]
+
+    # Exact copies inside the batch: only rows sharing a key can be copies or conflicts.
+    key = list(table.key)
+    shares_key = pl.struct(key).is_duplicated()
+    exact_copy = shares_key & ~pl.struct(cols).is_first_distinct()
+    good = good.with_columns(exact_copy.alias("_copy"))
+    copies = good.filter("_copy").select(IDX)
+    good = good.filter(~pl.col("_copy")).drop("_copy")
+    # Same key, other values: the last row of the batch is the newest version.
+    superseded_by = pl.col(ROW).last().over(key)
+    conflict = good.filter(~pl.struct(key).is_last_distinct()).with_columns(
+        pl.concat_list(
+            pl.struct(
+                pl.lit(",".join(key)).alias("field"),
+                pl.lit("duplicate_key").alias("reason_code"),
+                pl.format(
+                    "same key as row {}, which supersedes it", superseded_by.cast(pl.String)
+                ).alias("reason"),
+            )
+        ).alias(ERRORS)
+    )
+    good = good.filter(pl.struct(key).is_last_distinct())
+    quarantine.append(_quarantine_frame(conflict, "held"))
+
+    # Parents: a row whose parent is unknown waits for a later batch to bring it.
+    orphans = _fk_orphans(con, good, table) if table.parents else None
+    if orphans is not None and orphans.height:
+        waiting = (
+            good.join(orphans, on=IDX, how="semi")
+            .join(orphans, on=IDX)
+            .with_columns(pl.concat_list(pl.struct("field", "reason_code", "reason")).alias(ERRORS))
+        )
+        quarantine.append(_quarantine_frame(waiting, "waiting"))
+        good = good.join(orphans, on=IDX, how="anti")
+
+    # Against the warehouse: identical rows are duplicates; entities' new versions replace.
+    new_rows = good.select(IDX, *cols)
+    con.register("_incoming", new_rows.to_arrow())
+    target = f"raw.{table.name}"  # from the contract allow-list
+    join_on = " AND ".join(f"i.{k} = r.{k}" for k in key)
+    probe_sql = f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)"  # noqa: S608
+    existing = con.sql(probe_sql).fetchall()[0][0]
+    if existing:
+        same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM r.{c}" for c in cols)
+        state_sql = (
+            f"SELECT i.{IDX}, CASE WHEN {same} THEN 'same' ELSE 'changed' END AS state "  # noqa: S608
+            f"FROM _incoming i JOIN {target} r ON {join_on}"
+        )
+        states = con.sql(state_sql).pl()
+    else:
+        states = pl.DataFrame(schema={IDX: pl.UInt32, "state": pl.String})
+    dup_idx = states.filter(pl.col("state") == "same").select(IDX)
+    if table.kind == "event":  # events are facts: a key seen before is the same event
+        dup_idx = states.select(IDX)
+    changed = states.filter(pl.col("state") == "changed").select(IDX)
+    if table.kind == "entity" and changed.height:
+        con.register("_changed", new_rows.join(changed, on=IDX, how="semi").to_arrow())
+        delete_sql = f"DELETE FROM {target} r USING _changed i WHERE {join_on}"  # noqa: S608
+        con.execute(delete_sql)
+        con.unregister("_changed")
+        stats.updated = changed.height
+    to_write = new_rows.join(dup_idx, on=IDX, how="anti")
+    if to_write.height:
+        con.register("_write", to_write.to_arrow())
+        col_list = ", ".join(cols)
+        con.execute(
+            f"INSERT INTO {target} ({col_list}, _batch_id) SELECT {col_list}, ? FROM _write",  # noqa: S608
+            [batch_id],
+        )
+        con.unregister("_write")
+    con.unregister("_incoming")
+    stats.inserted = to_write.height - stats.updated
+
+    quarantined = pl.concat(quarantine)
+    stats.quarantined = quarantined.height
+    stats.duplicate = copies.height + dup_idx.height
+    fates = pl.concat(
+        [
+            quarantined.select(IDX, pl.lit(QUARANTINED).alias(FATE)),
+            pl.concat([copies, dup_idx.cast({IDX: pl.UInt32})]).select(
+                IDX, pl.lit(DUPLICATE).alias(FATE)
+            ),
+            to_write.select(IDX, pl.lit(LOADED).alias(FATE)),
+        ]
+    )
+    return _TableOutcome(stats=stats, fates=fates, quarantine=quarantined)
+
+
+# --- a whole batch -----------------------------------------------------------------------
+
+
+def _records(frame: pl.DataFrame, idx: pl.DataFrame) -> pl.DataFrame:
+    """IDX and the original values of the given rows, as JSON text."""
+    original = frame.with_row_index(IDX).join(idx.select(IDX), on=IDX, how="semi")
+    values = [c for c in original.columns if c not in (IDX, ROW)]
+    return original.select(
+        IDX,
+        pl.col(ROW).alias("source_row"),
+        pl.struct(pl.col(values).cast(pl.String)).struct.json_encode().alias("record"),
+    )
+
+
+def _next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
+    sql = f"SELECT coalesce(max({column}), 0) + 1 FROM ops.{table}"  # noqa: S608 (fixed names)
+    return int(con.sql(sql).fetchall()[0][0])
+
+
+def _write_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    batch_id: int,
+    source: str,
+    table: str,
+    rows: pl.DataFrame,
+    source_tz: str,
+) -> None:
+    if rows.is_empty():
+        return
+    first = _next_id(con, "quarantine", "quarantine_id")
+    out = rows.select(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + first).alias("quarantine_id"),
+        pl.lit(batch_id, pl.Int64).alias("batch_id"),
+        pl.lit(source).alias("source"),
+        pl.col("source_row").cast(pl.Int64),
+        pl.lit(table).alias("table_name"),
+        "field",
+        "reason_code",
+        "reason",
+        pl.col(ERRORS)
+        .list.eval(pl.element().struct.json_encode())
+        .list.join(",")
+        .map_batches(lambda s: "[" + s + "]", return_dtype=pl.String)
+        .alias("errors")
+        if ERRORS in rows.columns
+        else pl.lit("[]").alias("errors"),
+        "record",
+        pl.lit(source_tz).alias("source_tz"),
+        "status",
+    )
+    con.register("_q", out.to_arrow())
+    con.execute(
+        "INSERT INTO ops.quarantine (quarantine_id, batch_id, source, source_row, table_name, "
+        "field, reason_code, reason, errors, record, source_tz, status) SELECT * FROM _q"
+    )
+    con.unregister("_q")
+
+
+def previous_load(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[int, int] | None:
+    """(batch_id, rows_in) of an earlier batch of the very same file, if any."""
+    rows = con.execute(
+        "SELECT batch_id, rows_in FROM ops.ingest_batches WHERE file_sha256 = ? "
+        "AND status IN ('loaded', 'partial', 'empty') ORDER BY batch_id LIMIT 1",
+        [sha256],
+    ).fetchall()
+    return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+
+def record_batch(
+    con: duckdb.DuckDBPyConnection, result: BatchResult, batch: Batch | None, started
+) -> None:
+    con.execute(
+        "INSERT INTO ops.ingest_batches (batch_id, source, file_sha256, mapping, tables, status, "
+        "started_at, finished_at, rows_in, rows_loaded, rows_quarantined, rows_duplicate, "
+        "rows_released, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            result.batch_id,
+            result.source,
+            batch.file_sha256 if batch else None,
+            batch.mapping if batch else None,
+            ",".join(result.tables) or None,
+            result.status,
+            started,
+            utcnow(),
+            result.rows_in,
+            result.rows_loaded,
+            result.rows_quarantined,
+            result.rows_duplicate,
+            result.rows_released,
+            result.message or None,
+        ],
+    )
+    for name, stats in result.tables.items():
+        con.execute(
+            "INSERT INTO ops.ingest_batch_tables VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                result.batch_id,
+                name,
+                stats.rows_in,
+                stats.inserted,
+                stats.updated,
+                stats.quarantined,
+                stats.duplicate,
+                stats.released,
+            ],
+        )
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> BatchResult:
+    """Load one batch in one transaction and record it in the ledger. Caller holds the lock."""
+    started = utcnow()
+    if batch.file_sha256:
+        earlier = previous_load(con, batch.file_sha256)
+        if earlier:
+            con.execute("BEGIN TRANSACTION")
+            result = BatchResult(
+                batch_id=_next_id(con, "ingest_batches", "batch_id"),
+                source=batch.source,
+                status="already_loaded",
+                rows_in=earlier[1],
+                rows_duplicate=earlier[1],
+                message=f"same file as batch {earlier[0]}: nothing to do",
+            )
+            record_batch(con, result, batch, started)
+            con.execute("COMMIT")
+            return result
+
+    unknown = sorted(set(batch.frames) - set(TABLES))
+    if unknown:
+        raise BatchRejectedError(f"{batch.source}: unknown table(s) {', '.join(unknown)}")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        batch_id = _next_id(con, "ingest_batches", "batch_id")
+        result = BatchResult(batch_id=batch_id, source=batch.source, status="loaded")
+        result.rows_in = batch.source_rows
+        result.rows_duplicate = batch.source_duplicates
+        if batch.excluded is not None and batch.excluded.height:
+            result.rows_quarantined += batch.excluded.height
+            excluded = batch.excluded.with_columns(
+                pl.lit(None, pl.String).alias("field"),
+                pl.lit("excluded_by_mapping").alias("reason_code"),
+                pl.lit("excluded").alias("status"),
+            ).rename({ROW: "source_row"})
+            _write_quarantine(con, batch_id, batch.source, "(mapping)", excluded, batch.source_tz)
+        for name in sorted(batch.frames, key=load_rank):
+            frame = batch.frames[name]
+            outcome = _load_table(con, batch_id, TABLES[name], frame, batch.source_tz)
+            result.tables[name] = outcome.stats
+            if outcome.quarantine.height:
+                records = _records(frame, outcome.quarantine)
+                _write_quarantine(
+                    con,
+                    batch_id,
+                    batch.source,
+                    name,
+                    outcome.quarantine.join(records, on=IDX),
+                    batch.source_tz,
+                )
+            if name in batch.primary:
+                counts = outcome.fates.group_by(FATE).len()
+                by = dict(zip(counts[FATE].to_list(), counts["len"].to_list(), strict=True))
+                result.rows_loaded += by.get(LOADED, 0)
+                result.rows_quarantined += by.get(QUARANTINED, 0)
+                result.rows_duplicate += by.get(DUPLICATE, 0)
+        result.rows_released = release_waiting(con, batch_id, result)
+        if batch.source_rows == 0:
+            result.status = "empty"
+        elif result.rows_quarantined:
+            result.status = "partial"
+        result.message = "; ".join(batch.notes)
+        if not result.adds_up:
+            raise AssertionError(f"ledger does not add up for {batch.source}: {result}")
+        record_batch(con, result, batch, started)
+        con.execute("COMMIT")
+        return result
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def release_waiting(
+    con: duckdb.DuckDBPyConnection,
+    batch_id: int,
+    result: BatchResult | None = None,
+    only: list[int] | None = None,
+) -> int:
+    """Load quarantined rows whose reason is gone (parents now present); return how many.
+
+    Without `only`, the rows waiting for a parent are retried (repeatedly, so that a line
+    waiting for an order waiting for a customer follows it). With `only`, the given
+    quarantine ids are retried whatever their reason (a user's explicit release).
+    """
+    released = 0
+    while True:
+        if only is None:
+            pending = con.sql(
+                "SELECT quarantine_id, table_name, source_row, record, source_tz "
+                "FROM ops.quarantine "
+                "WHERE status = 'waiting' ORDER BY quarantine_id"
+            ).pl()
+        else:
+            pending = con.execute(
+                "SELECT quarantine_id, table_name, source_row, record, source_tz "
+                "FROM ops.quarantine "
+                "WHERE status IN ('waiting', 'held') AND quarantine_id IN (SELECT unnest(?)) "
+                "ORDER BY quarantine_id",
+                [only],
+            ).pl()
+        if pending.is_empty():
+            return released
+        progress = 0
+        groups = (
+            pending.select("table_name", "source_tz")
+            .unique()
+            .filter(pl.col("table_name").is_in(list(TABLES)))
+        )
+        ordered = sorted(groups.iter_rows(), key=lambda g: load_rank(g[0]))
+        for name, tz in ordered:
+            part = pending.filter(
+                (pl.col("table_name") == name) & (pl.col("source_tz").eq_missing(tz))
+            )
+            frame = pl.DataFrame(
+                [json.loads(r) for r in part["record"]], infer_schema_length=None
+            ).with_columns(part["source_row"].alias(ROW))
+            frame = frame.with_columns(pl.all().exclude(ROW).cast(pl.String))
+            outcome = _load_table(con, batch_id, TABLES[name], frame, tz or "UTC")
+            done = part.with_row_index(IDX).join(
+                outcome.fates.filter(pl.col(FATE) != QUARANTINED), on=IDX
+            )
+            if done.height:
+                con.execute(
+                    "UPDATE ops.quarantine SET status = 'released', resolved_batch_id = ?, "
+                    "resolved_at = ? WHERE quarantine_id IN (SELECT unnest(?))",
+                    [batch_id, utcnow(), done["quarantine_id"].to_list()],
+                )
+            if result is not None and done.height:
+                stats = result.tables.setdefault(name, TableStats())
+                stats.released += done.height
+            progress += done.height
+        released += progress
+        if progress == 0 or only is not None:
+            return released

@@ -1,0 +1,86 @@
+"""dagster-dbt wiring of `dbt_project/`: one `@dbt_assets` that streams `dbt build`.
+
+dbt tests surface as Dagster asset checks; `source('raw', <table>)` maps to the ingest
+assets `["raw", <table>]` with no glue code.
+"""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import writer_lock
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """The environment dbt runs with: the warehouse of this data directory."""
+    return {**os.environ, "ORDERLENS_WAREHOUSE": str(settings.warehouse_path)}
+
+
+def dbt_executable() -> str:
+    """dbt of this interpreter's environment (it need not be on PATH)."""
+    return str(Path(sys.executable).with_name("dbt"))
+
+
+def ensure_manifest(project: DbtProject, settings: Settings | None = None) -> Path:
+    """Parse the dbt project when its manifest is missing (CLI, tests, CI)."""
+    if not project.manifest_path.exists():
+        subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_DIR)],
+            cwd=DBT_DIR,
+            env=dbt_env(settings or get_settings()),
+            check=True,
+        )
+    return project.manifest_path
+
+
+# The daily build runs at 05:00; a mart older than a day and a bit is stale.
+MART_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=26), warn_window=timedelta(hours=25)
+)
+
+
+class OrderLensTranslator(DagsterDbtTranslator):
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = (
+            super()
+            .get_asset_spec(manifest, unique_id, project)
+            .replace_attributes(group_name="transform")
+        )
+        props = manifest["nodes"].get(unique_id, {})
+        if props.get("resource_type") == "model" and "marts" in props.get("fqn", []):
+            spec = dg.apply_freshness_policy(spec, MART_FRESHNESS)
+        return spec
+
+
+def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=OrderLensTranslator(),
+        pool="warehouse",
+    )
+    def orderlens_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        settings = get_settings()
+        # dbt runs in a subprocess that inherits this environment.
+        os.environ["ORDERLENS_WAREHOUSE"] = str(settings.warehouse_path)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with writer_lock(settings, purpose="dbt build"):
+            yield from dbt.cli(["build"], context=context).stream()
+
+    return orderlens_dbt
