@@ -173,7 +173,7 @@ def test_a_failure_inside_a_batch_leaves_the_warehouse_as_it_was(
     }
     real = loader._load_table
 
-    def failing(con, batch_id, table, frame, tz):  # noqa: ANN001, ANN202
+    def failing(con, batch_id, table, frame, tz):
         if table.name == "orders":
             raise RuntimeError("disk on fire")
         return real(con, batch_id, table, frame, tz)
