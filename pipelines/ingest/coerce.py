@@ -13,7 +13,6 @@ import polars as pl
 
 from pipelines.ingest.contract import Table
 
-ERRORS = "_errors"  # list[struct{field, reason_code, reason}] per row
 ROW = "_source_row"
 
 _TRUE = ["true", "t", "yes", "y", "1"]
@@ -109,55 +108,65 @@ def _present(col: str, source: pl.DataType) -> pl.Expr:
     return pl.col(col).is_not_null()
 
 
-def coerce(frame: pl.DataFrame, table: Table, source_tz: str) -> pl.DataFrame:
-    """Cast `frame` to the contract: contract columns in order, `_source_row`, `_errors`.
+IDX = "_idx"
+ERROR_SCHEMA = {IDX: pl.UInt32, "field": pl.String, "reason_code": pl.String, "reason": pl.String}
 
+
+def no_errors() -> pl.DataFrame:
+    return pl.DataFrame(schema=ERROR_SCHEMA)
+
+
+def coerce(frame: pl.DataFrame, table: Table, source_tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cast `frame` to the contract.
+
+    Returns the typed rows (contract columns in order, `_source_row`, `_idx` = position in
+    `frame`) and the errors, one row per (row, field) whose value was present but did not
+    cast (reason_code `type`); the failed value is left null in the typed rows.
     Raises MissingColumns when a required column is absent. Columns the contract does not
-    know are dropped (the caller reports them). Values that are present but do not cast
-    leave a null and an entry in `_errors` (reason_code `type`).
+    know are dropped (the caller reports them).
     """
     missing = tuple(c for c in table.required_columns if c not in frame.columns)
     if missing:
         raise MissingColumns(table.name, missing)
     casts: list[pl.Expr] = []
-    checks: list[pl.Expr] = []
+    failed: dict[str, pl.Expr] = {}
     for col in table.columns:
         dtype = table.dtype(col)
         if col not in frame.columns:
-            default = table.defaults[col]
-            casts.append(pl.lit(default).cast(dtype).alias(col))
+            casts.append(pl.lit(table.defaults[col]).cast(dtype).alias(col))
             continue
         source = frame.schema[col]
         if source == pl.Null:
             casts.append(pl.lit(None).cast(dtype).alias(col))
             continue
         cast = _cast_expr(col, dtype, source, source_tz)
+        failed[col] = _present(col, source) & cast.is_null()
         if col in table.defaults and table.defaults[col] is not None:
             cast = pl.coalesce([cast, pl.lit(table.defaults[col]).cast(dtype)])
         casts.append(cast.alias(col))
-        failed = _present(col, source) & _cast_expr(col, dtype, source, source_tz).is_null()
-        shown = pl.col(col).cast(pl.String).str.slice(0, 80)
-        checks.append(
-            pl.when(failed).then(
-                pl.struct(
-                    pl.lit(col).alias("field"),
-                    pl.lit("type").alias("reason_code"),
-                    pl.format("cannot read {} as {}", shown, pl.lit(_type_name(dtype))).alias(
-                        "reason"
-                    ),
-                )
-            )
+    frame = frame.with_row_index(IDX)
+    typed = frame.select(*casts, pl.col(ROW).cast(pl.Int64), IDX)
+    if not failed:
+        return typed, no_errors()
+    flags = frame.select(IDX, *[expr.alias(col) for col, expr in failed.items()])
+    counts = flags.select(pl.col(list(failed)).sum()).row(0, named=True)
+    errors = [
+        flags.filter(pl.col(col))
+        .join(
+            frame.select(IDX, pl.col(col).cast(pl.String).str.slice(0, 80).alias("_value")), on=IDX
         )
-    errors = pl.concat_list(checks).list.drop_nulls() if checks else pl.lit([], dtype=ERROR_LIST)
-    return frame.select(
-        *casts,
-        pl.col(ROW).cast(pl.Int64),
-        errors.cast(ERROR_LIST).alias(ERRORS),
-    )
-
-
-ERROR_STRUCT = pl.Struct({"field": pl.String, "reason_code": pl.String, "reason": pl.String})
-ERROR_LIST = pl.List(ERROR_STRUCT)
+        .select(
+            IDX,
+            pl.lit(col).alias("field"),
+            pl.lit("type").alias("reason_code"),
+            pl.format(
+                "cannot read {} as {}", pl.col("_value"), pl.lit(_type_name(table.dtype(col)))
+            ).alias("reason"),
+        )
+        for col, count in counts.items()
+        if count
+    ]
+    return typed, pl.concat(errors) if errors else no_errors()
 
 
 def _type_name(dtype: pl.DataType) -> str:

@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from pipelines.ingest.coerce import ERRORS, ROW, coerce
+from pipelines.ingest.coerce import IDX, ROW, coerce, no_errors
 from pipelines.ingest.contract import TABLES, Table, load_rank
 from pipelines.ingest.validate import validate
 from pipelines.warehouse import utcnow
 
-IDX = "_idx"
 FATE = "_fate"
 LOADED, DUPLICATE, QUARANTINED = "loaded", "duplicate", "quarantined"
 
@@ -89,35 +88,28 @@ class BatchRejectedError(Exception):
 class _TableOutcome:
     stats: TableStats
     fates: pl.DataFrame  # IDX, FATE
-    quarantine: pl.DataFrame  # IDX, field, reason_code, reason, errors, status
+    quarantine: pl.DataFrame  # IDX, field, reason_code, reason, errors (JSON), status
 
 
-def _first_error(errors: pl.Expr, what: str) -> pl.Expr:
-    return errors.list.first().struct.field(what)
-
-
-def _quarantine_frame(rows: pl.DataFrame, status: str) -> pl.DataFrame:
-    return rows.select(
-        IDX,
-        _first_error(pl.col(ERRORS), "field").alias("field"),
-        _first_error(pl.col(ERRORS), "reason_code").alias("reason_code"),
-        pl.col(ERRORS)
-        .list.eval(
-            pl.format(
-                "{}: {}", pl.element().struct.field("field"), pl.element().struct.field("reason")
-            )
+def _quarantine_frame(errors: pl.DataFrame, status: str) -> pl.DataFrame:
+    """One quarantine row per failing input row, from its error rows (IDX, field, ...)."""
+    return (
+        errors.group_by(IDX, maintain_order=True)
+        .agg(
+            pl.col("field").first(),
+            pl.col("reason_code").first(),
+            pl.format("{}: {}", "field", "reason").str.join("; ").alias("reason"),
+            pl.struct("field", "reason_code", "reason")
+            .struct.json_encode()
+            .str.join(",")
+            .alias("errors"),
         )
-        .list.join("; ")
-        .alias("reason"),
-        pl.col(ERRORS).cast(
-            pl.List(pl.Struct({"field": pl.String, "reason_code": pl.String, "reason": pl.String}))
-        ),
-        pl.lit(status).alias("status"),
+        .with_columns(pl.format("[{}]", "errors").alias("errors"), pl.lit(status).alias("status"))
     )
 
 
 def _fk_orphans(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, table: Table) -> pl.DataFrame:
-    """IDX and error of rows whose non-null foreign key matches no row of its parent."""
+    """Error rows for rows whose non-null foreign key matches no row of its parent."""
     found: list[pl.DataFrame] = []
     for column, (parent, parent_col) in table.parents.items():
         probe = rows.select(IDX, pl.col(column).alias("value")).filter(
@@ -126,35 +118,55 @@ def _fk_orphans(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, table: Table
         if probe.is_empty():
             continue
         con.register("_probe", probe.to_arrow())
-        # Identifiers come from the contract, never from input.
-        sql = (
-            f"SELECT p.{IDX}, p.value FROM _probe p "  # noqa: S608 (contract identifiers)
-            f"ANTI JOIN (SELECT DISTINCT {parent_col} AS value FROM raw.{parent}) k "
-            "ON p.value = k.value"
+        sql = (  # identifiers come from the contract, never from input
+            f"SELECT p.{IDX}, p.value FROM _probe p "  # noqa: S608
+            f"ANTI JOIN raw.{parent} k ON p.value = k.{parent_col}"
         )
         orphans = con.sql(sql).pl()
         con.unregister("_probe")
         if orphans.height:
             found.append(
                 orphans.select(
-                    IDX,
+                    pl.col(IDX).cast(pl.UInt32),
                     pl.lit(column).alias("field"),
                     pl.lit("unknown_parent").alias("reason_code"),
                     pl.format(
-                        "no {} with {} {}", pl.lit(parent), pl.lit(parent_col), pl.col("value")
+                        "no {} with {} {}", pl.lit(parent), pl.lit(parent_col), "value"
                     ).alias("reason"),
                 )
             )
     if not found:
-        return pl.DataFrame(
-            schema={
-                IDX: pl.UInt32,
-                "field": pl.String,
-                "reason_code": pl.String,
-                "reason": pl.String,
-            }
-        )
+        return no_errors()
     return pl.concat(found).unique(IDX, keep="first", maintain_order=True)
+
+
+def _in_batch_copies(
+    good: pl.DataFrame, table: Table
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Split rows sharing a key within the batch: (kept rows, exact copies, superseded errors).
+
+    An exact copy of an earlier row is a duplicate; otherwise the last row of a key is the
+    newest version and the earlier ones are quarantined as superseded.
+    """
+    key = list(table.key)
+    repeated = good.lazy().group_by(key).agg(pl.len()).filter(pl.col("len") > 1).collect()
+    if repeated.is_empty():
+        return good, good.clear().select(IDX), no_errors()
+    shared = good.join(repeated.select(key), on=key, how="semi", nulls_equal=True)
+    is_copy = ~pl.struct(table.columns).is_first_distinct()
+    copies = shared.filter(is_copy).select(IDX)
+    distinct = shared.filter(~is_copy)
+    superseded = distinct.filter(~pl.struct(key).is_last_distinct()).with_columns(
+        pl.col(ROW).last().over(key).alias("_by")
+    )
+    errors = superseded.select(
+        IDX,
+        pl.lit(",".join(key)).alias("field"),
+        pl.lit("duplicate_key").alias("reason_code"),
+        pl.format("same key as row {}, which supersedes it", pl.col("_by")).alias("reason"),
+    )
+    dropped = pl.concat([copies, superseded.select(IDX)])
+    return good.join(dropped, on=IDX, how="anti"), copies, errors
 
 
 def _load_table(
@@ -165,82 +177,57 @@ def _load_table(
     source_tz: str,
 ) -> _TableOutcome:
     """Cast, validate, de-duplicate, check parents and write one table's rows (no commit)."""
-    rows = validate(coerce(frame, table, source_tz), table).with_row_index(IDX)
+    typed, cast_errors = coerce(frame, table, source_tz)
+    errors = pl.concat([cast_errors, validate(typed, table, cast_errors)])
     cols = table.columns
-    stats = TableStats(rows_in=rows.height)
+    stats = TableStats(rows_in=typed.height)
+    quarantine = [_quarantine_frame(errors, "held")]
+    good = typed.join(errors.select(IDX), on=IDX, how="anti") if errors.height else typed
 
-    bad = rows.filter(pl.col(ERRORS).list.len() > 0)
-    good = rows.filter(pl.col(ERRORS).list.len() == 0)
-    quarantine = [_quarantine_frame(bad, "held")]
-
-    # Exact copies inside the batch: only rows sharing a key can be copies or conflicts.
-    key = list(table.key)
-    shares_key = pl.struct(key).is_duplicated()
-    exact_copy = shares_key & ~pl.struct(cols).is_first_distinct()
-    good = good.with_columns(exact_copy.alias("_copy"))
-    copies = good.filter("_copy").select(IDX)
-    good = good.filter(~pl.col("_copy")).drop("_copy")
-    # Same key, other values: the last row of the batch is the newest version.
-    superseded_by = pl.col(ROW).last().over(key)
-    conflict = good.filter(~pl.struct(key).is_last_distinct()).with_columns(
-        pl.concat_list(
-            pl.struct(
-                pl.lit(",".join(key)).alias("field"),
-                pl.lit("duplicate_key").alias("reason_code"),
-                pl.format(
-                    "same key as row {}, which supersedes it", superseded_by.cast(pl.String)
-                ).alias("reason"),
-            )
-        ).alias(ERRORS)
-    )
-    good = good.filter(pl.struct(key).is_last_distinct())
-    quarantine.append(_quarantine_frame(conflict, "held"))
+    good, copies, superseded = _in_batch_copies(good, table)
+    quarantine.append(_quarantine_frame(superseded, "held"))
 
     # Parents: a row whose parent is unknown waits for a later batch to bring it.
-    orphans = _fk_orphans(con, good, table) if table.parents else None
-    if orphans is not None and orphans.height:
-        waiting = (
-            good.join(orphans, on=IDX, how="semi")
-            .join(orphans, on=IDX)
-            .with_columns(pl.concat_list(pl.struct("field", "reason_code", "reason")).alias(ERRORS))
-        )
-        quarantine.append(_quarantine_frame(waiting, "waiting"))
-        good = good.join(orphans, on=IDX, how="anti")
+    if table.parents:
+        orphans = _fk_orphans(con, good, table)
+        if orphans.height:
+            quarantine.append(_quarantine_frame(orphans, "waiting"))
+            good = good.join(orphans.select(IDX), on=IDX, how="anti")
 
     # Against the warehouse: identical rows are duplicates; entities' new versions replace.
     new_rows = good.select(IDX, *cols)
-    con.register("_incoming", new_rows.to_arrow())
     target = f"raw.{table.name}"  # from the contract allow-list
-    join_on = " AND ".join(f"i.{k} = r.{k}" for k in key)
+    join_on = " AND ".join(f"i.{k} = r.{k}" for k in table.key)
     probe_sql = f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)"  # noqa: S608
-    existing = con.sql(probe_sql).fetchall()[0][0]
-    if existing:
+    states = pl.DataFrame(schema={IDX: pl.UInt32, "state": pl.String})
+    con.register("_incoming", new_rows.to_arrow())
+    if new_rows.height and con.sql(probe_sql).fetchall()[0][0]:
         same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM r.{c}" for c in cols)
         state_sql = (
             f"SELECT i.{IDX}, CASE WHEN {same} THEN 'same' ELSE 'changed' END AS state "  # noqa: S608
             f"FROM _incoming i JOIN {target} r ON {join_on}"
         )
-        states = con.sql(state_sql).pl()
-    else:
-        states = pl.DataFrame(schema={IDX: pl.UInt32, "state": pl.String})
-    dup_idx = states.filter(pl.col("state") == "same").select(IDX)
+        states = con.sql(state_sql).pl().with_columns(pl.col(IDX).cast(pl.UInt32))
     if table.kind == "event":  # events are facts: a key seen before is the same event
         dup_idx = states.select(IDX)
-    changed = states.filter(pl.col("state") == "changed").select(IDX)
-    if table.kind == "entity" and changed.height:
+        changed = states.clear().select(IDX)
+    else:
+        dup_idx = states.filter(pl.col("state") == "same").select(IDX)
+        changed = states.filter(pl.col("state") == "changed").select(IDX)
+    if changed.height:
         con.register("_changed", new_rows.join(changed, on=IDX, how="semi").to_arrow())
         delete_sql = f"DELETE FROM {target} r USING _changed i WHERE {join_on}"  # noqa: S608
         con.execute(delete_sql)
         con.unregister("_changed")
         stats.updated = changed.height
-    to_write = new_rows.join(dup_idx, on=IDX, how="anti")
+    to_write = new_rows.join(dup_idx, on=IDX, how="anti") if dup_idx.height else new_rows
     if to_write.height:
         con.register("_write", to_write.to_arrow())
         col_list = ", ".join(cols)
-        con.execute(
-            f"INSERT INTO {target} ({col_list}, _batch_id) SELECT {col_list}, ? FROM _write",  # noqa: S608
-            [batch_id],
+        insert_sql = (
+            f"INSERT INTO {target} ({col_list}, _batch_id) SELECT {col_list}, ? FROM _write"  # noqa: S608
         )
+        con.execute(insert_sql, [batch_id])
         con.unregister("_write")
     con.unregister("_incoming")
     stats.inserted = to_write.height - stats.updated
@@ -251,9 +238,7 @@ def _load_table(
     fates = pl.concat(
         [
             quarantined.select(IDX, pl.lit(QUARANTINED).alias(FATE)),
-            pl.concat([copies, dup_idx.cast({IDX: pl.UInt32})]).select(
-                IDX, pl.lit(DUPLICATE).alias(FATE)
-            ),
+            pl.concat([copies, dup_idx]).select(IDX, pl.lit(DUPLICATE).alias(FATE)),
             to_write.select(IDX, pl.lit(LOADED).alias(FATE)),
         ]
     )
@@ -299,13 +284,7 @@ def _write_quarantine(
         "field",
         "reason_code",
         "reason",
-        pl.col(ERRORS)
-        .list.eval(pl.element().struct.json_encode())
-        .list.join(",")
-        .map_batches(lambda s: "[" + s + "]", return_dtype=pl.String)
-        .alias("errors")
-        if ERRORS in rows.columns
-        else pl.lit("[]").alias("errors"),
+        pl.col("errors") if "errors" in rows.columns else pl.lit("[]").alias("errors"),
         "record",
         pl.lit(source_tz).alias("source_tz"),
         "status",

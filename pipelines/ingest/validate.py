@@ -1,7 +1,7 @@
 """Row validation against the contract's pandera schema, every failure collected.
 
 pandera runs lazily over the whole frame and reports each failing (row, field, check); those
-become entries of the row's `_errors` list next to the cast errors from `coerce`.
+become error rows next to the cast errors from `coerce`.
 """
 
 from __future__ import annotations
@@ -9,10 +9,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.ingest.coerce import ERROR_LIST, ERRORS
+from pipelines.ingest.coerce import ERROR_SCHEMA, IDX, no_errors
 from pipelines.ingest.contract import Table
-
-_INDEX = "_index"
 
 
 def _reason(check: str, value: str | None) -> tuple[str, str]:
@@ -22,82 +20,35 @@ def _reason(check: str, value: str | None) -> tuple[str, str]:
         return "missing", "a value is required"
     if check.startswith("isin("):
         return "not_allowed", f"{shown} is not one of {check[5:-1]}"
-    if check.startswith("field_uniqueness") or check.startswith("unique"):
-        return "duplicate_key", f"{shown} appears more than once"
     return "check", f"{shown} fails {check}"
 
 
-def validate(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
-    """Add pandera's failures to `_errors`; rows with no error have an empty list."""
+def validate(typed: pl.DataFrame, table: Table, cast_errors: pl.DataFrame) -> pl.DataFrame:
+    """pandera's failures of the typed rows, as error rows (IDX, field, reason_code, reason).
+
+    A field that did not cast is null in `typed`; its 'missing' failure has the same cause as
+    the cast error and is left out.
+    """
     try:
-        table.schema.validate(frame.select(table.columns), lazy=True)
-        return frame
+        table.schema.validate(typed.select(table.columns), lazy=True)
+        return no_errors()
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
+        cases = exc.failure_cases.filter(pl.col("index").is_not_null())
     except pa.errors.SchemaError as exc:  # a failure pandera cannot attribute to rows
         raise ValueError(f"{table.name}: {exc}") from exc
-    cases = cases.filter(pl.col("index").is_not_null())
     if cases.is_empty():
-        return frame
-    rows = [
-        (int(index), column, *_reason(str(check), case))
-        if column != table.name
-        # A whole-row check: pandera names the table and shows the row; the check's own
-        # message says which fields disagree.
-        else (int(index), "(row)", "check", str(check))
-        for index, column, check, case in cases.select(
-            "index", "column", "check", pl.col("failure_case").cast(pl.String)
-        ).iter_rows()
-    ]
-    found = (
-        pl.DataFrame(
-            rows,
-            schema={
-                _INDEX: pl.Int64,
-                "field": pl.String,
-                "reason_code": pl.String,
-                "reason": pl.String,
-            },
-            orient="row",
-        )
-        .unique(maintain_order=True)
-        .group_by(_INDEX, maintain_order=True)
-        .agg(pl.struct("field", "reason_code", "reason").alias("_found"))
-    )
-    merged = (
-        frame.with_row_index(_INDEX)
-        .with_columns(pl.col(_INDEX).cast(pl.Int64))
-        .join(found, on=_INDEX, how="left")
-        .with_columns(
-            pl.concat_list(
-                pl.col(ERRORS),
-                pl.col("_found").fill_null(pl.lit([], dtype=ERROR_LIST)),
-            )
-            .cast(ERROR_LIST)
-            .alias(ERRORS)
-        )
-    )
-    return _drop_shadowed(merged).drop(_INDEX, "_found")
-
-
-def _drop_shadowed(frame: pl.DataFrame) -> pl.DataFrame:
-    """Drop pandera's 'missing value' for a field whose value failed to cast (same cause)."""
-    return frame.with_columns(
-        pl.col(ERRORS)
-        .list.eval(
-            pl.element().filter(
-                ~(
-                    (pl.element().struct.field("reason_code") == "missing")
-                    & pl.element()
-                    .struct.field("field")
-                    .is_in(
-                        pl.element()
-                        .filter(pl.element().struct.field("reason_code") == "type")
-                        .struct.field("field")
-                        .implode()
-                    )
-                )
-            )
-        )
-        .alias(ERRORS)
-    )
+        return no_errors()
+    idx = typed.get_column(IDX)
+    rows = []
+    for index, column, check, case in cases.select(
+        "index", "column", "check", pl.col("failure_case").cast(pl.String)
+    ).iter_rows():
+        if column == table.name:
+            # A whole-row check: pandera names the table; the check's message says which
+            # fields disagree.
+            rows.append((idx[int(index)], "(row)", "check", str(check)))
+        else:
+            rows.append((idx[int(index)], column, *_reason(str(check), case)))
+    found = pl.DataFrame(rows, schema=ERROR_SCHEMA, orient="row").unique(maintain_order=True)
+    shadowed = cast_errors.select(IDX, "field").with_columns(pl.lit("missing").alias("reason_code"))
+    return found.join(shadowed, on=[IDX, "field", "reason_code"], how="anti")
