@@ -149,10 +149,14 @@ def _in_batch_copies(
     newest version and the earlier ones are quarantined as superseded.
     """
     key = list(table.key)
-    repeated = good.lazy().group_by(key).agg(pl.len()).filter(pl.col("len") > 1).collect()
-    if repeated.is_empty():
+    # A 64-bit hash of the key finds candidates fast; the exact checks below run on them only.
+    key_hash = pl.struct(key).hash()
+    hashes = good.select(IDX, key_hash.alias("_h"))
+    candidates = hashes.filter(pl.col("_h").is_duplicated())
+    if candidates.is_empty():
         return good, good.clear().select(IDX), no_errors()
-    shared = good.join(repeated.select(key), on=key, how="semi", nulls_equal=True)
+    shared = good.join(candidates.select(IDX), on=IDX, how="semi")
+    shared = shared.filter(pl.struct(key).is_duplicated())
     is_copy = ~pl.struct(table.columns).is_first_distinct()
     copies = shared.filter(is_copy).select(IDX)
     distinct = shared.filter(~is_copy)

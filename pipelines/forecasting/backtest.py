@@ -1,0 +1,182 @@
+"""Rolling-origin backtests, their metrics, and the per-series choice of model.
+
+Every candidate model and the seasonal naive forecast `h` days from `n_windows` cutoffs,
+`step` days apart. A series is scored on the first `horizon` days after each cutoff (its own
+lead time + review period) and only on in-stock days: a censored day's true demand is
+unknown, so it can neither reward nor punish a forecast.
+
+Metrics (per series and model, and in total, over the scored points):
+- WAPE = sum |actual - forecast| / sum actual (null when nothing was sold);
+- MASE = mean of |actual - forecast| / scale, where scale is the in-sample MAE of the
+  seasonal naive (7) on the training part up to that point's cutoff (points whose scale is
+  0, a series flat in training, are left out);
+- bias = sum (forecast - actual) / sum actual (positive: over-forecast);
+- coverage80 / coverage95 = share of actuals inside the 80% / 95% interval.
+
+Choice: the candidate with the lowest MASE (MAE where no MASE exists); where it does not
+beat the seasonal naive (lower score), the plan uses the naive and says so.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.forecasting.models import NAIVE, SEASON, cross_validate
+
+METRICS = ["wape", "mase", "bias", "coverage80", "coverage95"]
+
+
+def run_backtest(
+    y: pl.DataFrame, names: list[str], h: int, n_windows: int, step: int
+) -> pl.DataFrame:
+    """Backtest forecasts (long form) of the models `names` for every series of `y`."""
+    return cross_validate(y, names, h=h, n_windows=n_windows, step=step)
+
+
+def naive_scale(observed: pl.DataFrame) -> pl.DataFrame:
+    """Per series and day: the MAE of the seasonal naive over all training days up to it.
+
+    observed: `unique_id`, `ds`, `actual` (null on censored days: pairs touching one are
+    skipped). Returns `unique_id`, `cutoff`, `scale`.
+    """
+    abs_diff = (pl.col("actual") - pl.col("actual").shift(SEASON)).abs()
+    return (
+        observed.sort("unique_id", "ds")
+        .with_columns(abs_diff.over("unique_id").alias("abs_diff"))
+        .select(
+            "unique_id",
+            pl.col("ds").alias("cutoff"),
+            (
+                pl.col("abs_diff").fill_null(0.0).cum_sum().over("unique_id")
+                / pl.col("abs_diff").is_not_null().cum_sum().over("unique_id")
+            ).alias("scale"),
+        )
+    )
+
+
+def score_points(
+    cv: pl.DataFrame, observed: pl.DataFrame, horizons: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Backtest rows with `actual`, `step` (days after the cutoff) and `scale`.
+
+    cv: output of `run_backtest` (`unique_id`, `ds`, `cutoff`, `model`, `forecast`, bounds).
+    observed: `unique_id`, `ds`, `actual` (null when censored).
+    horizons: `unique_id`, `horizon`; steps beyond a series' horizon are dropped.
+    """
+    points = (
+        cv.drop("y", strict=False)
+        .join(observed, on=["unique_id", "ds"], how="left")
+        .join(naive_scale(observed), on=["unique_id", "cutoff"], how="left")
+        .with_columns((pl.col("ds") - pl.col("cutoff")).dt.total_days().alias("step"))
+    )
+    if horizons is not None:
+        points = points.join(horizons, on="unique_id", how="left").filter(
+            pl.col("step") <= pl.col("horizon")
+        )
+    return points
+
+
+def metric_exprs() -> list[pl.Expr]:
+    """Aggregations for a group of scored points (censored points are skipped)."""
+    ok = pl.col("actual").is_not_null()
+    actual = pl.col("actual").filter(ok)
+    fc = pl.col("forecast").filter(ok)
+    abs_err = (actual - fc).abs()
+    sold = actual.sum()
+    scaled = ((pl.col("actual") - pl.col("forecast")).abs() / pl.col("scale")).filter(
+        ok & (pl.col("scale") > 0)
+    )
+    inside = [
+        actual.is_between(pl.col(f"lo{lv}").filter(ok), pl.col(f"hi{lv}").filter(ok)).mean()
+        for lv in (80, 95)
+    ]
+    return [
+        ok.sum().alias("n_points"),
+        abs_err.mean().alias("mae"),
+        pl.when(sold > 0).then(abs_err.sum() / sold).alias("wape"),
+        scaled.mean().alias("mase"),
+        pl.when(sold > 0).then((fc - actual).sum() / sold).alias("bias"),
+        inside[0].alias("coverage80"),
+        inside[1].alias("coverage95"),
+    ]
+
+
+def series_metrics(points: pl.DataFrame) -> pl.DataFrame:
+    """One row per series and model: `n_points`, `mae`, `wape`, `mase`, `bias`, coverage."""
+    return points.group_by("unique_id", "model").agg(metric_exprs()).sort("unique_id", "model")
+
+
+def choose_models(metrics: pl.DataFrame) -> pl.DataFrame:
+    """Per series: `model_best` (best candidate), `model_used`, `model_reason`, its metrics.
+
+    The naive is used where the best candidate does not beat it, or where the backtest had
+    no in-stock day to judge by.
+    """
+    scored = metrics.with_columns(pl.coalesce("mase", "mae").alias("score"))
+    naive = scored.filter(pl.col("model") == NAIVE).select(
+        "unique_id",
+        pl.col("score").alias("naive_score"),
+        pl.col("wape").alias("naive_wape"),
+        pl.col("mase").alias("naive_mase"),
+    )
+    best = (
+        scored.filter(pl.col("model") != NAIVE)
+        .sort("unique_id", "score", "model", nulls_last=True)
+        .group_by("unique_id", maintain_order=True)
+        .first()
+        .select("unique_id", pl.col("model").alias("model_best"), pl.col("score").alias("best"))
+    )
+    beats = pl.col("best") < pl.col("naive_score")
+    choice = best.join(naive, on="unique_id", how="left").with_columns(
+        pl.when(beats).then(pl.col("model_best")).otherwise(pl.lit(NAIVE)).alias("model_used"),
+        pl.when(beats)
+        .then(pl.format("{} beat SeasonalNaive in backtest (score {} vs {})", *_scores()))
+        .when(pl.col("best").is_null() | pl.col("naive_score").is_null())
+        .then(pl.lit("no in-stock days in the backtest: SeasonalNaive by default"))
+        .otherwise(
+            pl.format("{} did not beat SeasonalNaive in backtest (score {} vs {})", *_scores())
+        )
+        .alias("model_reason"),
+    )
+    used = metrics.select(
+        "unique_id", pl.col("model").alias("model_used"), "n_points", *METRICS
+    )
+    return choice.join(used, on=["unique_id", "model_used"], how="left").drop(
+        "best", "naive_score"
+    )
+
+
+def _scores() -> list[pl.Expr]:
+    return [
+        pl.col("model_best"),
+        pl.col("best").round(3),
+        pl.col("naive_score").round(3),
+    ]
+
+
+def accuracy(points: pl.DataFrame, choice: pl.DataFrame, classes: pl.DataFrame) -> pl.DataFrame:
+    """Totals of the plan's models against the seasonal naive, per demand class and `all`.
+
+    classes: `unique_id`, `demand_class`. Returns `demand_class`, `scope` (`plan` or
+    `naive`), `n_series` and the metrics pooled over all scored points of the scope.
+    """
+    labelled = points.join(
+        choice.select("unique_id", "model_used"), on="unique_id", how="inner"
+    ).join(classes.select("unique_id", "demand_class"), on="unique_id", how="left")
+    scopes = pl.concat(
+        [
+            labelled.filter(pl.col("model") == pl.col("model_used")).with_columns(
+                pl.lit("plan").alias("scope")
+            ),
+            labelled.filter(pl.col("model") == NAIVE).with_columns(pl.lit("naive").alias("scope")),
+        ]
+    )
+    everything = scopes.with_columns(pl.lit("all").alias("demand_class"))
+    aggs = [pl.col("unique_id").n_unique().alias("n_series"), *metric_exprs()]
+    return (
+        pl.concat([scopes, everything])
+        .group_by("demand_class", "scope")
+        .agg(aggs)
+        .drop("mae")
+        .sort("demand_class", "scope")
+    )
