@@ -26,11 +26,35 @@ from pipelines.forecasting.models import NAIVE, SEASON, cross_validate
 METRICS = ["wape", "mase", "bias", "coverage80", "coverage95"]
 
 
-def run_backtest(
-    y: pl.DataFrame, names: list[str], h: int, n_windows: int, step: int
+def backtest(
+    y: pl.DataFrame,
+    observed: pl.DataFrame,
+    names_by_group: dict[str, list[str]],
+    h: int,
+    n_windows: int,
+    step: int,
+    horizons: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Backtest forecasts (long form) of the models `names` for every series of `y`."""
-    return cross_validate(y, names, h=h, n_windows=n_windows, step=step)
+    """Scored backtest points of every series against the candidates of its model group.
+
+    y: `unique_id`, `ds`, `y` (gap-free, censored days imputed), `model_group`.
+    observed: `unique_id`, `ds`, `actual` (null when censored).
+    names_by_group: model names to backtest per model group (`models.candidates`).
+    Returns the rows of `score_points`, one per series, model, cutoff and day.
+    """
+    runs = [
+        cross_validate(
+            y.filter(pl.col("model_group") == group).select("unique_id", "ds", "y"),
+            names_by_group[group],
+            h=h,
+            n_windows=n_windows,
+            step=step,
+        )
+        for group in y.get_column("model_group").unique().sort()
+    ]
+    if not runs:
+        return pl.DataFrame()
+    return score_points(pl.concat(runs), observed, horizons)
 
 
 def naive_scale(observed: pl.DataFrame) -> pl.DataFrame:
@@ -138,12 +162,8 @@ def choose_models(metrics: pl.DataFrame) -> pl.DataFrame:
         )
         .alias("model_reason"),
     )
-    used = metrics.select(
-        "unique_id", pl.col("model").alias("model_used"), "n_points", *METRICS
-    )
-    return choice.join(used, on=["unique_id", "model_used"], how="left").drop(
-        "best", "naive_score"
-    )
+    used = metrics.select("unique_id", pl.col("model").alias("model_used"), "n_points", *METRICS)
+    return choice.join(used, on=["unique_id", "model_used"], how="left").drop("best", "naive_score")
 
 
 def _scores() -> list[pl.Expr]:

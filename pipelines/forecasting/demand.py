@@ -90,9 +90,7 @@ def impute_censored(observed: pl.LazyFrame, impute_weeks: int = IMPUTE_WEEKS) ->
             pl.col("demand").mean().over(SERIES).alias("series_mean"),
         )
         .with_columns(
-            pl.coalesce("demand", "weekday_mean", "series_mean", pl.lit(0.0)).alias(
-                "demand_filled"
-            )
+            pl.coalesce("demand", "weekday_mean", "series_mean", pl.lit(0.0)).alias("demand_filled")
         )
         .drop("weekday", "weekday_mean", "series_mean")
     )

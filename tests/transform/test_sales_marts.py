@@ -279,7 +279,7 @@ def test_daily_sales_incremental_run_adds_a_new_day_and_keeps_the_rest(
         tmp_path,
         "run",
         "--select",
-        "daily_sales",
+        "+daily_sales",  # the upstream tables rebuild in full, as in a pipeline run
         "--vars",
         "{daily_sales_lookback_days: 2}",
     )

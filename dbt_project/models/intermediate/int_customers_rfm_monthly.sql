@@ -1,0 +1,126 @@
+-- One row per customer (not the guest account) x month from the month of their first
+-- order to the month of the data clock: recency, frequency and monetary value as of the
+-- month's end (as of the data clock for the clock's own month).
+with orders as (
+    select * from {{ ref('int_orders_priced') }}
+    where not is_guest
+),
+
+returns as (
+    select * from {{ ref('int_order_lines_returned') }}
+    where not is_guest and customer_id is not null
+),
+
+clock as (
+    select {{ data_clock_date() }} as clock_date
+),
+
+months as (
+    -- The calendar of months that saw any order: a whole month without a single order
+    -- does not happen in a running business, and this needs no compile-time query.
+    select distinct cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as month_start
+    from {{ ref('int_orders_priced') }}
+),
+
+order_months as (
+    select
+        customer_id,
+        cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as month_start,
+        count(*) as orders,
+        sum(net_revenue) as net_revenue,
+        max(ordered_date) as last_order_date
+    from orders
+    group by customer_id, cast({{ dbt.date_trunc('month', 'ordered_date') }} as date)
+),
+
+refund_months as (
+    select
+        customer_id,
+        cast({{ dbt.date_trunc('month', 'returned_date') }} as date) as month_start,
+        sum(refund_amount) as refund_amount
+    from returns
+    group by customer_id, cast({{ dbt.date_trunc('month', 'returned_date') }} as date)
+),
+
+first_months as (
+    select
+        customer_id,
+        min(month_start) as first_month_start
+    from order_months
+    group by customer_id
+),
+
+customer_month_grid as (
+    select
+        first_months.customer_id,
+        months.month_start
+    from first_months
+    inner join months
+        on months.month_start >= first_months.first_month_start
+),
+
+filled as (
+    select
+        customer_month_grid.customer_id,
+        customer_month_grid.month_start,
+        coalesce(order_months.orders, 0) as orders,
+        coalesce(order_months.net_revenue, 0) as net_revenue,
+        coalesce(refund_months.refund_amount, 0) as refund_amount,
+        order_months.last_order_date
+    from customer_month_grid
+    left join order_months
+        on
+            customer_month_grid.customer_id = order_months.customer_id
+            and customer_month_grid.month_start = order_months.month_start
+    left join refund_months
+        on
+            customer_month_grid.customer_id = refund_months.customer_id
+            and customer_month_grid.month_start = refund_months.month_start
+),
+
+cumulative as (
+    select
+        customer_id,
+        month_start,
+        sum(orders) over customer_history as frequency,
+        sum(net_revenue) over customer_history
+        - sum(refund_amount) over customer_history as monetary,
+        max(last_order_date) over customer_history as last_order_date
+    from filled
+    window customer_history as (
+        partition by customer_id
+        order by month_start
+        rows between unbounded preceding and current row
+    )
+),
+
+dated as (
+    select
+        cumulative.customer_id,
+        cumulative.month_start,
+        cast({{ dbt.last_day('cumulative.month_start', 'month') }} as date) as month_end,
+        least(
+            cast({{ dbt.last_day('cumulative.month_start', 'month') }} as date), clock.clock_date
+        ) as as_of_date,
+        cumulative.last_order_date,
+        cast(cumulative.frequency as bigint) as frequency,
+        cast(cumulative.monetary as decimal(18, 2)) as monetary
+    from cumulative
+    cross join clock
+),
+
+final as (
+    select
+        customer_id,
+        month_start,
+        month_end,
+        as_of_date,
+        last_order_date,
+        cast({{ dbt.datediff('last_order_date', 'as_of_date', 'day') }} as bigint)
+            as recency_days,
+        frequency,
+        monetary
+    from dated
+)
+
+select * from final

@@ -1,0 +1,421 @@
+"""`plan()`: from sales, stock and purchase history to forecasts, reorder list and transfers.
+
+Steps: daily demand with stockouts censored -> demand classes -> lead times -> per-series
+horizon (ceil(lead time) + review period) -> rolling-origin backtest of the candidates of
+each class against the seasonal naive -> forecast with the chosen model -> policy (safety
+stock, reorder point, quantities, dates) -> transfers between warehouses -> policy again
+with the transfers counted -> explanation of every line.
+
+Series too short to backtest get the mean of their in-stock days over the last
+`demand_window_days` (intervals: empirical quantiles of those days); series with no demand
+get zero. Both say so in `model_used` / `model_reason`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import polars as pl
+
+from pipelines.forecasting import backtest as bt
+from pipelines.forecasting.abc import abc_classes
+from pipelines.forecasting.classify import classify_demand
+from pipelines.forecasting.demand import SERIES, daily_demand
+from pipelines.forecasting.explain import with_explanation
+from pipelines.forecasting.lead_time import (
+    DEFAULT_LEAD_TIME_CV,
+    DEFAULT_LEAD_TIME_DAYS,
+    MIN_RECEIPTS,
+    default_lead_time,
+    lead_time_stats,
+)
+from pipelines.forecasting.models import (
+    BOUNDS,
+    GROUP_OF_CLASS,
+    candidates,
+    forecast,
+    min_history,
+)
+from pipelines.forecasting.policy import PolicyParams, position_expr, replenishment
+from pipelines.forecasting.projection import demand_over, projected_stockout
+from pipelines.forecasting.transfers import (
+    TRANSFER_COST_PER_UNIT,
+    TRANSFER_LEAD_DAYS,
+    net_transfers,
+    suggest_transfers,
+)
+
+Frame = pl.DataFrame | pl.LazyFrame
+
+
+@dataclass(frozen=True)
+class PlanParams:
+    review_period_days: int = 7
+    n_windows: int = 3
+    step_days: int | None = None  # days between backtest cutoffs; default: review period
+    include_arima: bool = False
+    demand_window_days: int = 91  # history behind d and sigma_d
+    min_receipts: int = MIN_RECEIPTS
+    default_lead_time_days: float = DEFAULT_LEAD_TIME_DAYS
+    default_lead_time_cv: float = DEFAULT_LEAD_TIME_CV
+    transfer_cost_per_unit: float = TRANSFER_COST_PER_UNIT
+    transfer_lead_days: int = TRANSFER_LEAD_DAYS
+    policy: PolicyParams = field(default_factory=PolicyParams)
+
+
+def plan(
+    sales: Frame,
+    stock_flags: Frame | None,
+    positions: Frame,
+    products: Frame,
+    po_lines: Frame,
+    as_of: date,
+    suppliers: Frame | None = None,
+    lanes: pl.DataFrame | None = None,
+    params: PlanParams | None = None,
+) -> dict[str, pl.DataFrame]:
+    """Forecasts, backtest, reorder list, transfers and accuracy as of the end of `as_of`.
+
+    sales: `sku`, `warehouse_id`, `date`, `units` (any number of rows per day).
+    stock_flags: `sku`, `warehouse_id`, `date`, `is_stockout` (days without a row: in stock).
+    positions: `sku`, `warehouse_id`, `on_hand`, `on_order`, `committed` at the end of
+        `as_of`; a series with sales but no row counts as all zero.
+    products: `sku`, `supplier_id`, `unit_cost`, `pack_size`, `min_order_qty`, and
+        `abc_class` or a `list_price` to derive it from sales value.
+    po_lines: `supplier_id`, `ordered_date`, `received_date` (null while open).
+    suppliers: optional `supplier_id`, `lead_time_days` (nominal, the fallback).
+    lanes: optional per-pair transfer `from_warehouse_id`, `to_warehouse_id`,
+        `cost_per_unit`, `lead_days` (others: the flat parameters).
+
+    Returns `forecasts`, `backtest`, `reorder`, `transfers`, `accuracy`: their columns are
+    listed in the docstring of `pipelines.forecasting`.
+    """
+    params = params or PlanParams()
+    review = params.review_period_days
+    demand = daily_demand(sales, stock_flags, end=as_of)
+    series = _series(demand, products, sales, po_lines, suppliers, params)
+    horizon = int(series.get_column("horizon").max() or review)
+    step = params.step_days or review
+    needed = min_history(horizon) + horizon + (params.n_windows - 1) * step
+    series = series.with_columns(
+        (pl.col("model_group").is_not_null() & (pl.col("n_days") >= needed)).alias("is_backtested")
+    )
+    y = demand.join(series.select(*SERIES, "unique_id", "model_group"), on=SERIES).select(
+        "unique_id",
+        pl.col("date").alias("ds"),
+        pl.col("demand_filled").alias("y"),
+        pl.col("demand").alias("actual"),
+        "model_group",
+    )
+    tested = series.filter("is_backtested")
+    y_tested = y.filter(pl.col("unique_id").is_in(tested.get_column("unique_id").implode()))
+    choice, accuracy = _backtest(y_tested, tested, horizon, step, params)
+    choice = _with_fallback_choice(series, choice, needed)
+    forecasts = _forecasts(y, series, choice, demand, as_of, horizon, params)
+
+    status = _status(series, demand, positions, forecasts, choice, as_of, params)
+    transfers = suggest_transfers(
+        status,
+        as_of,
+        review,
+        lanes=lanes,
+        cost_per_unit=params.transfer_cost_per_unit,
+        lead_days=params.transfer_lead_days,
+        ordering_cost=params.policy.ordering_cost,
+        holding_rate=params.policy.holding_rate,
+    )
+    # The same policy again with the transfers counted: a covered deficit orders nothing.
+    after = _status(series, demand, positions, forecasts, choice, as_of, params, transfers)
+    return {
+        "forecasts": forecasts.select(*SERIES, "date", "forecast", *BOUNDS, "model").sort(
+            [*SERIES, "date"]
+        ),
+        "backtest": _backtest_table(series, choice),
+        "reorder": _reorder(after),
+        "transfers": transfers,
+        "accuracy": accuracy,
+    }
+
+
+def _series(
+    demand: pl.DataFrame,
+    products: Frame,
+    sales: Frame,
+    po_lines: Frame,
+    suppliers: Frame | None,
+    params: PlanParams,
+) -> pl.DataFrame:
+    """One row per series: id, class, product facts, ABC class, lead time, horizon."""
+    products = products.lazy().collect()
+    if "abc_class" not in products.columns:
+        abc = abc_classes(sales, products).select("sku", "abc_class")
+        products = products.join(abc, on="sku", how="left")
+    lead = lead_time_stats(
+        po_lines,
+        suppliers,
+        by="supplier_id",
+        min_receipts=params.min_receipts,
+        default_cv=params.default_lead_time_cv,
+    )
+    fallback = default_lead_time(params.default_lead_time_days, params.default_lead_time_cv)
+    facts = products.select(
+        "sku",
+        "supplier_id",
+        "unit_cost",
+        "pack_size",
+        "min_order_qty",
+        "abc_class",
+    ).join(lead, on="supplier_id", how="left")
+    return (
+        classify_demand(demand)
+        .with_row_index("row")
+        .join(facts, on="sku", how="left")
+        .with_columns(
+            pl.format("s{}", pl.col("row")).alias("unique_id"),
+            pl.col("demand_class")
+            .replace_strict(GROUP_OF_CLASS, default=None)
+            .alias("model_group"),
+            pl.col("lead_time_mean").fill_null(fallback["lead_time_mean"]),
+            pl.col("lead_time_std").fill_null(fallback["lead_time_std"]),
+            pl.col("lead_time_source").fill_null(fallback["lead_time_source"]),
+            pl.col("pack_size").fill_null(1),
+            pl.col("min_order_qty").fill_null(1),
+            pl.col("abc_class").fill_null("C"),
+        )
+        .with_columns(
+            (pl.col("lead_time_mean").ceil().cast(pl.Int64) + params.review_period_days).alias(
+                "horizon"
+            )
+        )
+        .drop("row")
+    )
+
+
+def _backtest(
+    y: pl.DataFrame, tested: pl.DataFrame, horizon: int, step: int, params: PlanParams
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per-series choice (unique_id, model_best, model_used, ...) and accuracy totals."""
+    if tested.is_empty():
+        empty = bt.choose_models(
+            pl.DataFrame(
+                schema={"unique_id": pl.String, "model": pl.String, "n_points": pl.UInt32}
+                | {m: pl.Float64 for m in ["mae", *bt.METRICS]}
+            )
+        )
+        counts = {"n_series": pl.UInt32, "n_points": pl.UInt32}
+        totals = {"demand_class": pl.String, "scope": pl.String} | counts
+        return empty, pl.DataFrame(schema=totals | {m: pl.Float64 for m in bt.METRICS})
+    names = {
+        group: candidates(group, params.include_arima)
+        for group in tested.get_column("model_group").unique()
+    }
+    points = bt.backtest(
+        y.drop("actual"),
+        y.select("unique_id", "ds", "actual"),
+        names,
+        h=horizon,
+        n_windows=params.n_windows,
+        step=step,
+        horizons=tested.select("unique_id", "horizon"),
+    )
+    choice = bt.choose_models(bt.series_metrics(points))
+    return choice, bt.accuracy(points, choice, tested)
+
+
+def _with_fallback_choice(series: pl.DataFrame, choice: pl.DataFrame, needed: int) -> pl.DataFrame:
+    """Add a choice row for every series that was not backtested."""
+    untested = series.filter(~pl.col("is_backtested")).select(
+        "unique_id",
+        pl.when(pl.col("demand_class") == "no_demand")
+        .then(pl.lit("Zero"))
+        .otherwise(pl.lit("HistoricMean"))
+        .alias("model_used"),
+        pl.when(pl.col("demand_class") == "no_demand")
+        .then(pl.lit("no demand in the history: zero forecast"))
+        .otherwise(
+            pl.format(
+                "not backtested ({} class, {} days of history, {} needed): mean of in-stock days",
+                "demand_class",
+                "n_days",
+                pl.lit(needed),
+            )
+        )
+        .alias("model_reason"),
+    )
+    return pl.concat([choice, untested], how="diagonal_relaxed")
+
+
+def _forecasts(
+    y: pl.DataFrame,
+    series: pl.DataFrame,
+    choice: pl.DataFrame,
+    demand: pl.DataFrame,
+    as_of: date,
+    horizon: int,
+    params: PlanParams,
+) -> pl.DataFrame:
+    """Daily forecasts for every series with the model chosen for it."""
+    parts = []
+    tested = choice.filter(~pl.col("model_used").is_in(["Zero", "HistoricMean"]))
+    for name in tested.get_column("model_used").unique().sort():
+        ids = tested.filter(pl.col("model_used") == name).get_column("unique_id").implode()
+        frame = y.filter(pl.col("unique_id").is_in(ids)).select("unique_id", "ds", "y")
+        parts.append(forecast(frame, name, horizon))
+    parts.append(_fallback_forecasts(series, choice, demand, as_of, horizon, params))
+    return (
+        pl.concat(parts, how="diagonal_relaxed")
+        .join(series.select("unique_id", *SERIES), on="unique_id")
+        .rename({"ds": "date"})
+    )
+
+
+def _fallback_forecasts(
+    series: pl.DataFrame,
+    choice: pl.DataFrame,
+    demand: pl.DataFrame,
+    as_of: date,
+    horizon: int,
+    params: PlanParams,
+) -> pl.DataFrame:
+    fallback = choice.filter(pl.col("model_used").is_in(["Zero", "HistoricMean"])).join(
+        series.select("unique_id", *SERIES), on="unique_id"
+    )
+    recent = _recent(demand, as_of, params.demand_window_days)
+    quantiles = [("lo80", 0.1), ("hi80", 0.9), ("lo95", 0.025), ("hi95", 0.975)]
+    values = ["forecast", *[name for name, _ in quantiles]]
+    days = pl.date_range(as_of + timedelta(days=1), as_of + timedelta(days=horizon), eager=True)
+    return (
+        fallback.join(recent, on=SERIES, how="left")
+        .group_by("unique_id", "model_used")
+        .agg(
+            pl.col("demand").mean().alias("forecast"),
+            *[pl.col("demand").quantile(q).alias(name) for name, q in quantiles],
+        )
+        .with_columns(
+            pl.when(pl.col("model_used") == "Zero")
+            .then(0.0)
+            .otherwise(pl.col(name).cast(pl.Float64).fill_null(0.0))
+            .alias(name)
+            for name in values
+        )
+        .rename({"model_used": "model"})
+        .join(pl.DataFrame({"ds": days}), how="cross")
+    )
+
+
+def _recent(demand: pl.DataFrame, as_of: date, window: int) -> pl.DataFrame:
+    """In-stock days of the last `window` days up to `as_of`."""
+    start = as_of - timedelta(days=window - 1)
+    return demand.filter(pl.col("date") >= start).select(*SERIES, "date", "demand")
+
+
+def _demand_stats(demand: pl.DataFrame, as_of: date, window: int) -> pl.DataFrame:
+    """`d` and `sigma_d`: mean and std of in-stock daily demand over the last `window` days."""
+    return (
+        _recent(demand, as_of, window)
+        .group_by(SERIES)
+        .agg(
+            pl.col("demand").mean().fill_null(0.0).alias("d"),
+            pl.col("demand").std().fill_null(0.0).alias("sigma_d"),
+        )
+    )
+
+
+def _status(
+    series: pl.DataFrame,
+    demand: pl.DataFrame,
+    positions: Frame,
+    forecasts: pl.DataFrame,
+    choice: pl.DataFrame,
+    as_of: date,
+    params: PlanParams,
+    transfers: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Policy inputs (d, sigma_d, stock, forecast sums, stockout date) and outputs per series."""
+    stock = (
+        positions.lazy()
+        .collect()
+        .select(
+            *SERIES, *[pl.col(c).cast(pl.Float64) for c in ("on_hand", "on_order", "committed")]
+        )
+    )
+    moves = (
+        net_transfers(transfers)
+        if transfers is not None
+        else pl.DataFrame(schema={"sku": pl.String, "warehouse_id": pl.String})
+    )
+    frame = (
+        series.join(_demand_stats(demand, as_of, params.demand_window_days), on=SERIES, how="left")
+        .join(stock, on=SERIES, how="left")
+        .join(moves, on=SERIES, how="left")
+        .join(
+            choice.select("unique_id", "model_used", "model_reason", "wape", "mase"),
+            on="unique_id",
+            how="left",
+        )
+        .rename({"wape": "backtest_wape", "mase": "backtest_mase"})
+        .with_columns(
+            pl.col("on_hand", "on_order", "committed").fill_null(0.0),
+            *[
+                (pl.col(c) if c in moves.columns else pl.lit(0)).fill_null(0).alias(c)
+                for c in ("transfer_in", "transfer_out")
+            ],
+            pl.lit(params.review_period_days).alias("review_days"),
+        )
+    )
+    frame = frame.with_columns(position_expr(frame.columns).alias("position"))
+    stockout = projected_stockout(forecasts, frame.select(*SERIES, "position"))
+    spans = demand_over(forecasts, frame.select(*SERIES, "lead_time_mean", "review_days"))
+    return replenishment(
+        frame.join(stockout, on=SERIES, how="left").join(spans, on=SERIES, how="left"),
+        as_of,
+        params.policy,
+    )
+
+
+REORDER_COLUMNS = [
+    *SERIES,
+    "supplier_id",
+    "needs_order",
+    "order_qty",
+    "order_by_date",
+    "is_late",
+    "stockout_date",
+    "position",
+    "reorder_point",
+    "safety_stock",
+    "on_hand",
+    "on_order",
+    "committed",
+    "transfer_in",
+    "transfer_out",
+    "demand_class",
+    "abc_class",
+    "model_used",
+    "explain",
+    "why",
+]
+
+
+def _reorder(status: pl.DataFrame) -> pl.DataFrame:
+    """Every series with its policy numbers; lines to order first, the most urgent first."""
+    return (
+        with_explanation(status)
+        .select(REORDER_COLUMNS)
+        .sort(
+            ["needs_order", "order_by_date", *SERIES],
+            descending=[True, False, False, False],
+            nulls_last=True,
+        )
+    )
+
+
+def _backtest_table(series: pl.DataFrame, choice: pl.DataFrame) -> pl.DataFrame:
+    """Per series: class, whether backtested, model chosen and why, its and the naive's scores."""
+    return (
+        series.select("unique_id", *SERIES, "demand_class", "adi", "cv2", "is_backtested")
+        .join(choice, on="unique_id", how="left")
+        .drop("unique_id")
+        .sort(SERIES)
+    )

@@ -1,0 +1,116 @@
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from pipelines.forecasting import backtest as bt
+from pipelines.forecasting.models import candidates
+
+D0 = date(2025, 3, 1)
+
+
+def _d(n: int) -> date:
+    return D0 + timedelta(days=n)
+
+
+def _observed(values: list[float | None]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"unique_id": "a", "ds": [_d(i) for i in range(len(values))], "actual": values},
+        schema_overrides={"actual": pl.Float64},
+    )
+
+
+def _cv(forecast: float = 5.0) -> pl.DataFrame:
+    # One window: cutoff day 7, forecasts for days 8, 9, 10.
+    return pl.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": [_d(8), _d(9), _d(10)],
+            "cutoff": _d(7),
+            "model": "M",
+            "forecast": forecast,
+            "lo80": 4.0,
+            "hi80": 6.0,
+            "lo95": 3.0,
+            "hi95": 9.0,
+        }
+    )
+
+
+# days 0..10; the seasonal-naive scale at cutoff day 7 is |y7 - y0| / 1 = |3 - 1| = 2
+VALUES = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 3.0, 4.0, 6.0, 8.0]
+
+
+def test_metrics_on_a_hand_computed_window():
+    points = bt.score_points(_cv(), _observed(VALUES))
+    row = bt.series_metrics(points).row(0, named=True)
+    # actual 4, 6, 8 vs forecast 5: |e| = 1, 1, 3 (sum 5); sum actual 18
+    assert row["n_points"] == 3
+    assert row["wape"] == pytest.approx(5 / 18)
+    assert row["mase"] == pytest.approx((1 / 2 + 1 / 2 + 3 / 2) / 3)  # 0.8333
+    assert row["bias"] == pytest.approx((1 - 1 - 3) / 18)  # -0.1667: under-forecast
+    assert row["coverage80"] == pytest.approx(2 / 3)  # 4 and 6 inside [4, 6], 8 not
+    assert row["coverage95"] == pytest.approx(1.0)  # all inside [3, 9]
+
+
+def test_censored_days_are_not_scored():
+    values = [*VALUES[:9], None, VALUES[10]]  # day 9 was a stockout
+    row = bt.series_metrics(bt.score_points(_cv(), _observed(values))).row(0, named=True)
+    # left: actual 4, 8 vs 5: |e| = 1, 3; sum actual 12
+    assert row["n_points"] == 2
+    assert row["wape"] == pytest.approx(4 / 12)
+
+
+def test_steps_beyond_the_series_horizon_are_dropped():
+    horizons = pl.DataFrame({"unique_id": ["a"], "horizon": [2]})
+    points = bt.score_points(_cv(), _observed(VALUES), horizons)
+    assert points.get_column("step").to_list() == [1, 2]
+
+
+def _metrics(rows: list[tuple[str, str, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {"unique_id": uid, "model": model, "mase": mase, "mae": mase, "n_points": 10}
+            | {m: 0.1 for m in ["wape", "bias", "coverage80", "coverage95"]}
+            for uid, model, mase in rows
+        ]
+    )
+
+
+def test_candidate_that_loses_to_seasonal_naive_is_replaced_by_it():
+    metrics = _metrics(
+        [
+            ("a", "AutoETS", 1.2),
+            ("a", "AutoTheta", 1.1),
+            ("a", "SeasonalNaive", 1.0),
+            ("b", "AutoETS", 0.8),
+            ("b", "AutoTheta", 0.9),
+            ("b", "SeasonalNaive", 1.0),
+        ]
+    )
+    choice = {r["unique_id"]: r for r in bt.choose_models(metrics).iter_rows(named=True)}
+    assert choice["a"]["model_best"] == "AutoTheta"
+    assert choice["a"]["model_used"] == "SeasonalNaive"
+    assert "did not beat SeasonalNaive" in choice["a"]["model_reason"]
+    assert choice["b"]["model_used"] == "AutoETS"
+    assert "beat SeasonalNaive" in choice["b"]["model_reason"]
+
+
+def test_real_backtest_keeps_the_naive_on_a_pure_weekly_pattern():
+    # A weekly cycle the seasonal naive repeats exactly; Croston & co. forecast a flat level.
+    days = 16 * 7
+    y = pl.DataFrame(
+        {
+            "unique_id": "w",
+            "ds": [_d(i) for i in range(days)],
+            "y": [0.0, 0.0, 0.0, 0.0, 0.0, 10.0, 20.0] * 16,
+            "model_group": "intermittent",
+        }
+    )
+    observed = y.select("unique_id", "ds", pl.col("y").alias("actual"))
+    points = bt.backtest(
+        y, observed, {"intermittent": candidates("intermittent")}, h=7, n_windows=2, step=7
+    )
+    choice = bt.choose_models(bt.series_metrics(points)).row(0, named=True)
+    assert choice["model_used"] == "SeasonalNaive"
+    assert choice["wape"] == pytest.approx(0.0)

@@ -1,0 +1,68 @@
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from pipelines.forecasting.demand import daily_demand
+
+START = date(2025, 1, 6)  # a Monday
+
+
+def _day(n: int) -> date:
+    return START + timedelta(days=n)
+
+
+def _sales(units_by_day: dict[int, int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "sku": "A",
+            "warehouse_id": "W",
+            "date": [_day(n) for n in units_by_day],
+            "units": list(units_by_day.values()),
+        }
+    )
+
+
+def test_days_without_sales_are_zero_and_series_runs_to_end():
+    out = daily_demand(_sales({0: 3, 2: 5}), None, end=_day(4))
+    assert out.get_column("date").to_list() == [_day(n) for n in range(5)]
+    assert out.get_column("demand").to_list() == [3.0, 0.0, 5.0, 0.0, 0.0]
+    assert not out.get_column("is_censored").any()
+
+
+def test_several_sales_rows_of_one_day_are_summed():
+    sales = pl.concat([_sales({0: 3}), _sales({0: 4})])
+    assert daily_demand(sales, None, end=_day(0)).get_column("demand").to_list() == [7.0]
+
+
+def test_stockout_day_is_censored_not_zero():
+    stock = pl.DataFrame(
+        {"sku": ["A"], "warehouse_id": ["W"], "date": [_day(1)], "is_stockout": [True]}
+    )
+    out = daily_demand(_sales({0: 3, 1: 1, 2: 5}), stock, end=_day(2))
+    censored = out.filter(pl.col("date") == _day(1)).row(0, named=True)
+    assert censored["is_censored"] is True
+    assert censored["demand"] is None
+    # what was sold on the stockout day stays visible, but is not demand
+    assert censored["units"] == 1.0
+
+
+def test_censored_day_is_imputed_from_the_same_weekday_of_previous_weeks():
+    # Mondays of weeks 0..3 sold 4, 6, 8, 10; Monday of week 4 is out of stock.
+    sales = _sales({0: 4, 7: 6, 14: 8, 21: 10, 1: 100, 8: 100})
+    stock = pl.DataFrame(
+        {"sku": ["A"], "warehouse_id": ["W"], "date": [_day(28)], "is_stockout": [True]}
+    )
+    out = daily_demand(sales, stock, end=_day(29))
+    filled = out.filter(pl.col("date") == _day(28)).get_column("demand_filled").item()
+    assert filled == pytest.approx((4 + 6 + 8 + 10) / 4)  # 7.0; Tuesdays' 100s do not count
+    # in-stock days keep their demand
+    assert out.filter(pl.col("date") == _day(21)).get_column("demand_filled").item() == 10.0
+
+
+def test_leading_censored_day_falls_back_to_series_mean():
+    stock = pl.DataFrame(
+        {"sku": ["A"], "warehouse_id": ["W"], "date": [_day(0)], "is_stockout": [True]}
+    )
+    out = daily_demand(_sales({1: 2, 2: 4}), stock, end=_day(2))
+    assert out.get_column("demand_filled").to_list() == [3.0, 2.0, 4.0]

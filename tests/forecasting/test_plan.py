@@ -1,0 +1,107 @@
+from datetime import timedelta
+
+import polars as pl
+import pytest
+
+from pipelines.forecasting import PlanParams, plan
+from tests.forecasting.synthetic import synthetic_business
+
+
+@pytest.fixture(scope="module")
+def result() -> dict[str, pl.DataFrame]:
+    business = synthetic_business(n_skus=10, days=400, seed=11)  # 20 series
+    as_of = business["as_of"]
+    # One product launched three weeks ago: too short to backtest.
+    new = pl.DataFrame(
+        {
+            "sku": "NEW",
+            "warehouse_id": "WH1",
+            "date": [as_of - timedelta(days=d) for d in range(21)],
+            "units": 3,
+        }
+    )
+    products = pl.concat(
+        [
+            business["products"],
+            business["products"].head(1).with_columns(sku=pl.lit("NEW")),
+        ]
+    )
+    return plan(
+        pl.concat([business["sales"], new], how="vertical_relaxed"),
+        business["stock_flags"],
+        business["positions"],
+        products,
+        business["po_lines"],
+        as_of,
+        suppliers=business["suppliers"],
+        params=PlanParams(review_period_days=7, n_windows=3),
+    )
+
+
+def test_plan_returns_every_frame(result):
+    assert set(result) == {"forecasts", "backtest", "reorder", "transfers", "accuracy"}
+    assert result["backtest"].height == 21
+    assert result["reorder"].height == 21
+
+
+def test_forecasts_cover_every_series_with_ordered_nonnegative_bounds(result):
+    fc = result["forecasts"]
+    assert fc.select("sku", "warehouse_id").unique().height == 21
+    assert fc.group_by("sku", "warehouse_id").len().get_column("len").n_unique() == 1
+    assert fc.select(pl.min_horizontal("forecast", "lo95", "lo80")).min().item() >= 0
+    tol = 1e-9
+    ordered = (
+        (pl.col("lo95") <= pl.col("lo80") + tol)
+        & (pl.col("lo80") <= pl.col("hi80") + tol)
+        & (pl.col("hi80") <= pl.col("hi95") + tol)
+    )
+    assert fc.select(ordered.all()).item()
+    assert fc.null_count().sum_horizontal().item() == 0
+
+
+def test_every_series_says_which_model_and_why(result):
+    bt = result["backtest"]
+    assert bt.get_column("model_used").null_count() == 0
+    assert bt.get_column("model_reason").null_count() == 0
+    new = bt.filter(pl.col("sku") == "NEW").row(0, named=True)
+    assert new["model_used"] == "HistoricMean" and not new["is_backtested"]
+    fallen_back = bt.filter(
+        (pl.col("model_used") == "SeasonalNaive") & (pl.col("model_best") != "SeasonalNaive")
+    )
+    assert fallen_back.get_column("model_reason").str.contains("did not beat").all()
+
+
+def test_plan_is_at_least_as_accurate_as_the_naive_in_backtest(result):
+    overall = result["accuracy"].filter(pl.col("demand_class") == "all")
+    mase = dict(zip(overall["scope"], overall["mase"], strict=True))
+    assert mase["plan"] <= mase["naive"]
+
+
+def test_reorder_lines_follow_the_policy(result):
+    reorder = result["reorder"]
+    products = reorder.select(
+        "order_qty",
+        "needs_order",
+        "position",
+        "reorder_point",
+        pl.col("explain").struct.field("pack_size"),
+        pl.col("explain").struct.field("min_order_qty"),
+    )
+    assert products.select(
+        (pl.col("needs_order") == (pl.col("position") <= pl.col("reorder_point"))).all()
+    ).item()
+    due = products.filter("needs_order")
+    assert due.height > 0
+    assert (due["order_qty"] % due["pack_size"] == 0).all()
+    assert (due["order_qty"] >= due["min_order_qty"]).all()
+    assert reorder.get_column("why").null_count() == 0
+    # lines to order come first
+    assert reorder.get_column("needs_order").to_list() == sorted(
+        reorder.get_column("needs_order").to_list(), reverse=True
+    )
+
+
+def test_transfers_only_move_stock_between_different_warehouses(result):
+    moves = result["transfers"]
+    assert (moves["from_warehouse_id"] != moves["to_warehouse_id"]).all()
+    assert (moves["quantity"] > 0).all()
