@@ -1,0 +1,189 @@
+-- One row per open order (not delivered, not cancelled, with a promised date) that is
+-- expected to arrive after its promise, as of the order clock (the latest order event).
+-- Expected delivery = clock + what typically remains: for the current stage its p50
+-- duration less the time already spent in it (never below zero), plus the p50 of every
+-- later stage on the order's path (approval only if it needs one). Typical durations are
+-- p50s of the stages completed in the trailing `at_risk_trailing_days` days (default 28),
+-- or of all history where a stage had none. The promise holds until the end of the
+-- promised date. late_stage: the first stage whose expected end passes the promise.
+{%- set trailing_days = var('at_risk_trailing_days', 28) %}
+with durations as (
+    select * from {{ ref('order_stage_durations') }}
+),
+
+orders as (
+    select * from {{ ref('int_order_events_pivoted') }}
+),
+
+clock as (
+    select {{ order_clock_at() }} as clock_at
+),
+
+stage_path as (
+    select 'received_to_confirmed' as stage, 1 as stage_number
+    union all select 'confirmed_to_approved' as stage, 2 as stage_number
+    union all select 'approved_to_allocated' as stage, 3 as stage_number
+    union all select 'allocated_to_shipped' as stage, 4 as stage_number
+    union all select 'shipped_to_delivered' as stage, 5 as stage_number
+),
+
+completed as (
+    select
+        durations.stage,
+        durations.duration_hours,
+        durations.ended_at > {{ dbt.dateadd('day', -trailing_days, 'clock.clock_at') }}
+            as is_recent
+    from durations
+    cross join clock
+    where durations.stage_status = 'completed' and durations.stage != 'order_cycle'
+),
+
+recent_typical as (
+    select
+        stage,
+        percentile_cont(0.5) within group (order by duration_hours) as p50_duration_hours
+    from completed
+    where is_recent
+    group by stage
+),
+
+all_time_typical as (
+    select
+        stage,
+        percentile_cont(0.5) within group (order by duration_hours) as p50_duration_hours
+    from completed
+    group by stage
+),
+
+typical as (
+    select
+        all_time_typical.stage,
+        coalesce(recent_typical.p50_duration_hours, all_time_typical.p50_duration_hours)
+            as p50_duration_hours
+    from all_time_typical
+    left join recent_typical
+        on all_time_typical.stage = recent_typical.stage
+),
+
+current_stages as (
+    select
+        durations.order_id,
+        durations.stage as current_stage,
+        durations.stage_number as current_stage_number,
+        durations.started_at as current_stage_started_at,
+        durations.warehouse_id,
+        durations.channel,
+        orders.needs_approval,
+        orders.received_at,
+        orders.promised_date,
+        cast({{ dbt.dateadd('day', 1, 'orders.promised_date') }} as timestamp) as promise_deadline_at,
+        clock.clock_at,
+        {{ hours_between('durations.started_at', 'clock.clock_at') }} as hours_in_current_stage,
+        {{ hours_between('orders.received_at', 'clock.clock_at') }} as elapsed_hours
+    from durations
+    inner join orders
+        on durations.order_id = orders.order_id
+    cross join clock
+    where
+        durations.stage_status = 'in_progress'
+        and durations.stage != 'order_cycle'
+        and orders.promised_date is not null
+),
+
+remaining_stages as (
+    select
+        current_stages.*,
+        stage_path.stage,
+        stage_path.stage_number,
+        case
+            when stage_path.stage_number = current_stages.current_stage_number
+                then greatest(
+                    coalesce(typical.p50_duration_hours, 0)
+                    - current_stages.hours_in_current_stage,
+                    0
+                )
+            else coalesce(typical.p50_duration_hours, 0)
+        end as expected_stage_hours
+    from current_stages
+    inner join stage_path
+        on
+            stage_path.stage_number >= current_stages.current_stage_number
+            and (stage_path.stage != 'confirmed_to_approved' or current_stages.needs_approval)
+    left join typical
+        on stage_path.stage = typical.stage
+),
+
+expected_ends as (
+    select
+        *,
+        sum(expected_stage_hours) over (
+            partition by order_id
+            order by stage_number
+            rows between unbounded preceding and current row
+        ) as expected_hours_to_stage_end
+    from remaining_stages
+),
+
+stage_ends as (
+    select
+        *,
+        {{ dbt.dateadd(
+            'second', 'cast(round(expected_hours_to_stage_end * 3600) as bigint)', 'clock_at'
+        ) }} as expected_stage_end_at
+    from expected_ends
+),
+
+per_order as (
+    select
+        order_id,
+        current_stage,
+        current_stage_started_at,
+        warehouse_id,
+        channel,
+        promised_date,
+        promise_deadline_at,
+        clock_at,
+        hours_in_current_stage,
+        elapsed_hours,
+        max(expected_hours_to_stage_end) as expected_remaining_hours,
+        max(expected_stage_end_at) as expected_delivery_at,
+        min(case when expected_stage_end_at > promise_deadline_at then stage_number end)
+            as late_stage_number
+    from stage_ends
+    group by
+        order_id,
+        current_stage,
+        current_stage_started_at,
+        warehouse_id,
+        channel,
+        promised_date,
+        promise_deadline_at,
+        clock_at,
+        hours_in_current_stage,
+        elapsed_hours
+),
+
+final as (
+    select
+        per_order.order_id,
+        per_order.clock_at as as_of_at,
+        per_order.warehouse_id,
+        per_order.channel,
+        per_order.current_stage,
+        per_order.current_stage_started_at,
+        cast(per_order.hours_in_current_stage as double) as hours_in_current_stage,
+        cast(per_order.elapsed_hours as double) as elapsed_hours,
+        cast(per_order.expected_remaining_hours as double) as expected_remaining_hours,
+        per_order.expected_delivery_at,
+        per_order.promised_date,
+        cast(
+            {{ hours_between('per_order.promise_deadline_at', 'per_order.expected_delivery_at') }}
+            as double
+        ) as hours_late,
+        stage_path.stage as late_stage
+    from per_order
+    inner join stage_path
+        on per_order.late_stage_number = stage_path.stage_number
+)
+
+select * from final
