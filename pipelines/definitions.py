@@ -1,4 +1,4 @@
-"""The one Dagster composition root: ingest -> transform (dbt) -> publish.
+"""The one Dagster composition root: ingest -> transform (dbt) -> forecasting -> publish.
 
 Loaded lazily (`@dg.definitions`), so importing this module parses nothing and connects to
 nothing; the dbt manifest is prepared when the definitions are first built.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from pipelines.assets.forecasting import build_forecasting_asset
 from pipelines.assets.ingest import ingest_job, landing_sensor, raw_tables
 from pipelines.assets.publish import build_publish_asset
 from pipelines.transform.dbt import (
@@ -23,10 +24,12 @@ def build_definitions() -> dg.Definitions:
     project = dbt_project()
     ensure_manifest(project)
     dbt = build_dbt_assets(project)
-    published = build_publish_asset(list(dbt.keys))
+    marts = {key.path[-1]: key for key in dbt.keys if key.path[0] == "marts"}
+    forecasting = build_forecasting_asset(marts)
+    published = build_publish_asset([*dbt.keys, *forecasting.keys])
     everything = dg.define_asset_job("build_everything", selection=dg.AssetSelection.all())
     return dg.Definitions(
-        assets=[raw_tables, dbt, published],
+        assets=[raw_tables, dbt, forecasting, published],
         jobs=[ingest_job, everything],
         schedules=[
             dg.ScheduleDefinition(

@@ -36,8 +36,18 @@ def dbt_executable() -> str:
 
 
 def ensure_manifest(project: DbtProject, settings: Settings | None = None) -> Path:
-    """Parse the dbt project when its manifest is missing (CLI, tests, CI)."""
-    if not project.manifest_path.exists():
+    """Parse the dbt project when its manifest is missing or older than a source file."""
+    manifest = project.manifest_path
+    sources = [
+        p
+        for folder in ("models", "macros", "tests")
+        for p in (DBT_DIR / folder).rglob("*")
+        if p.is_file()
+    ] + [DBT_DIR / "dbt_project.yml"]
+    stale = not manifest.exists() or any(
+        p.stat().st_mtime > manifest.stat().st_mtime for p in sources
+    )
+    if stale:
         subprocess.run(
             [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_DIR)],
             cwd=DBT_DIR,
