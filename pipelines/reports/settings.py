@@ -71,6 +71,8 @@ def get_report_settings(settings: Settings | None = None) -> ReportSettings:
     return ReportSettings(
         archive_dir=settings.reports_dir,
         # File-drop delivery: a folder a team without e-mail watches (a share, a synced dir).
-        outbox_dir=Path(outbox).expanduser().resolve() if outbox else settings.reports_dir / "outbox",
+        outbox_dir=Path(outbox).expanduser().resolve()
+        if outbox
+        else settings.reports_dir / "outbox",
         smtp=get_smtp_settings(),
     )

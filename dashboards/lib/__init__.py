@@ -1,0 +1,1 @@
+"""Queries, charts, translations and widgets shared by the dashboard pages."""

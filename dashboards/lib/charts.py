@@ -1,0 +1,195 @@
+"""Plotly figures for the pages: each takes a result frame and the language, returns a figure.
+
+Hover text carries the formatted values (money with its sign, shares as percentages) so the
+chart answers "how much exactly" without a table next to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboards.lib.i18n import STATUS, status, t
+
+MONEY_HOVER = "¥%{y:,.2f}"
+_LAYOUT = {
+    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+    "hovermode": "x unified",
+    "height": 360,
+}
+
+
+def _layout(fig: go.Figure, title: str, **extra: object) -> go.Figure:
+    fig.update_layout(title={"text": title, "font": {"size": 15}}, **(_LAYOUT | extra))
+    return fig
+
+
+def _label(value: object, lang: str) -> str:
+    return status(value, lang) if str(value) in STATUS else ("—" if value is None else str(value))
+
+
+def trend(
+    frame: pl.DataFrame, lang: str, measures: Sequence[str] = ("net_revenue",), title: str = ""
+) -> go.Figure:
+    """Lines over `period` for money measures."""
+    fig = go.Figure()
+    for measure in measures:
+        fig.add_trace(
+            go.Scatter(
+                x=frame["period"].to_list(),
+                y=frame[measure].to_list(),
+                mode="lines+markers",
+                name=t(measure, lang),
+                hovertemplate=f"{MONEY_HOVER}<extra>{t(measure, lang)}</extra>",
+            )
+        )
+    return _layout(fig, title or t("trend", lang))
+
+
+def bars(
+    frame: pl.DataFrame,
+    lang: str,
+    label: str,
+    value: str,
+    title: str,
+    money: bool = True,
+    horizontal: bool = True,
+) -> go.Figure:
+    """One bar per row (a breakdown), biggest first, labels translated when they are enums."""
+    labels = [_label(v, lang) for v in frame[label].to_list()]
+    values = frame[value].to_list()
+    hover = ("¥%{x:,.2f}" if horizontal else MONEY_HOVER) if money else "%{x:,}"
+    if not horizontal and not money:
+        hover = "%{y:,}"
+    extra = "<br>" + t("share", lang) + ": %{customdata:.1%}" if "share" in frame.columns else ""
+    bar = go.Bar(
+        x=values if horizontal else labels,
+        y=labels if horizontal else values,
+        orientation="h" if horizontal else "v",
+        customdata=frame["share"].to_list() if "share" in frame.columns else None,
+        hovertemplate=f"%{{{'y' if horizontal else 'x'}}}: {hover}{extra}<extra></extra>",
+        name=t(value, lang),
+    )
+    fig = go.Figure(bar)
+    if horizontal:
+        fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, hovermode="closest")
+
+
+def comparison(frame: pl.DataFrame, lang: str, measure: str = "net_revenue") -> go.Figure:
+    """This period against the previous one and the same period a year before."""
+    order = ["year_ago", "previous", "current"]
+    names = {
+        "current": t("current_period", lang),
+        "previous": t("previous_period", lang),
+        "year_ago": t("year_ago", lang),
+    }
+    values = dict(zip(frame["period"].to_list(), frame[measure].to_list(), strict=True))
+    fig = go.Figure(
+        go.Bar(
+            x=[names[p] for p in order],
+            y=[values.get(p, 0) for p in order],
+            hovertemplate=f"%{{x}}: {MONEY_HOVER}<extra></extra>",
+            marker_color=["#b0bec5", "#90a4ae", "#1f77b4"],
+        )
+    )
+    return _layout(fig, t("comparison", lang) + " · " + t(measure, lang), hovermode="closest")
+
+
+def lines_by(
+    frame: pl.DataFrame, lang: str, x: str, y: str, group: str, title: str, percent: bool = False
+) -> go.Figure:
+    """One line per value of `group` (warehouse, stage, ...)."""
+    fig = go.Figure()
+    fmt = "%{y:.1%}" if percent else "%{y:,.2f}"
+    for key in frame[group].unique(maintain_order=True).to_list():
+        part = frame.filter(pl.col(group) == key) if key is not None else frame
+        fig.add_trace(
+            go.Scatter(
+                x=part[x].to_list(),
+                y=part[y].to_list(),
+                mode="lines+markers",
+                name=_label(key, lang),
+                hovertemplate=f"{fmt}<extra>{_label(key, lang)}</extra>",
+            )
+        )
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    return _layout(fig, title)
+
+
+def rates(frame: pl.DataFrame, lang: str, x: str, measures: Sequence[str], title: str) -> go.Figure:
+    """Several rates (0-1) over time on one percentage axis."""
+    fig = go.Figure()
+    for measure in measures:
+        fig.add_trace(
+            go.Scatter(
+                x=frame[x].to_list(),
+                y=frame[measure].to_list(),
+                mode="lines+markers",
+                name=t(measure, lang),
+                hovertemplate=f"%{{y:.1%}}<extra>{t(measure, lang)}</extra>",
+            )
+        )
+    fig.update_yaxes(tickformat=".0%")
+    return _layout(fig, title)
+
+
+def heatmap(
+    frame: pl.DataFrame, lang: str, x: str, y: str, z: str, title: str, percent: bool = True
+) -> go.Figure:
+    """A matrix (cohort x months since first order; segment x segment)."""
+    wide = frame.pivot(on=x, index=y, values=z, aggregate_function="sum", sort_columns=True)
+    columns = [c for c in wide.columns if c != y]
+    rows = [_label(v, lang) for v in wide[y].to_list()]
+    fmt = ".0%" if percent else ","
+    fig = go.Figure(
+        go.Heatmap(
+            z=wide.select(columns).to_numpy().tolist(),
+            x=[_label(c, lang) for c in columns],
+            y=rows,
+            colorscale="Blues",
+            texttemplate=f"%{{z:{fmt}}}",
+            hovertemplate=f"%{{y}} · %{{x}}: %{{z:{fmt}}}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, hovermode="closest")
+
+
+def stacked(
+    frame: pl.DataFrame, lang: str, label: str, parts: Sequence[str], title: str
+) -> go.Figure:
+    """Stacked bars: one bar per `label`, one segment per column in `parts` (age buckets)."""
+    fig = go.Figure()
+    for part in parts:
+        fig.add_trace(
+            go.Bar(
+                x=frame[label].to_list(),
+                y=frame[part].to_list(),
+                name=_label(part, lang),
+                hovertemplate=f"%{{x}}: %{{y:,}}<extra>{_label(part, lang)}</extra>",
+            )
+        )
+    return _layout(fig, title, barmode="stack", hovermode="closest")
+
+
+def histogram(frame: pl.DataFrame, lang: str, title: str) -> go.Figure:
+    """Pre-binned counts (bin_start, bin_end, customers) as a histogram."""
+    starts, ends = frame["bin_start"].to_list(), frame["bin_end"].to_list()
+    fig = go.Figure(
+        go.Bar(
+            x=[(a + b) / 2 for a, b in zip(starts, ends, strict=True)],
+            y=frame["customers"].to_list(),
+            width=[(b - a) * 0.95 or 1 for a, b in zip(starts, ends, strict=True)],
+            customdata=list(zip(starts, ends, strict=True)),
+            hovertemplate="¥%{customdata[0]:,.0f} – ¥%{customdata[1]:,.0f}: %{y:,}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title=t("lifetime_value", lang))
+    fig.update_yaxes(title=t("customers", lang))
+    return _layout(fig, title, hovermode="closest")

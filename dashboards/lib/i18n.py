@@ -1,0 +1,393 @@
+"""The one catalogue of dashboard strings (English, Simplified Chinese) and per-language formats.
+
+Every label, metric name and status value a page shows goes through `t()` (or `status()` for
+values that come from the data, such as segment names), so adding a language is one column.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+Lang = Literal["en", "zh"]
+LANGS: tuple[Lang, ...] = ("en", "zh")
+LANG_NAMES: dict[Lang, str] = {"en": "English", "zh": "中文"}
+DEFAULT_LANG: Lang = "en"
+
+# key -> (English, Simplified Chinese)
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # app and navigation
+    "app_title": ("OrderLens", "OrderLens 订单洞察"),
+    "nav_analysis": ("Analysis", "分析"),
+    "nav_operations": ("Operations", "运营"),
+    "page_overview": ("Overview", "概览"),
+    "page_sales": ("Sales", "销售"),
+    "page_inventory": ("Inventory", "库存"),
+    "page_customers": ("Customers", "客户"),
+    "page_efficiency": ("Efficiency", "履约效率"),
+    "page_data_quality": ("Data quality", "数据质量"),
+    "page_product": ("Product", "商品"),
+    "page_customer": ("Customer", "客户详情"),
+    "language": ("Language", "语言"),
+    # filters
+    "filters": ("Filters", "筛选"),
+    "date_range": ("Date range", "日期范围"),
+    "channel": ("Channel", "渠道"),
+    "warehouse": ("Warehouse", "仓库"),
+    "region": ("Region", "地区"),
+    "category": ("Category", "品类"),
+    "all": ("All", "全部"),
+    "applied_filters": ("Filters used on this page: {names}", "本页使用的筛选：{names}"),
+    "reset_filters": ("Reset filters", "重置筛选"),
+    # empty states
+    "no_warehouse_title": ("No data has been published yet", "尚未发布任何数据"),
+    "no_warehouse_body": (
+        "The dashboards read the published serving file, and there is none yet. Load data "
+        "with `make run`, or run `orderlens ingest` and then `orderlens build`; the page "
+        "shows the data as soon as a build publishes it.",
+        "仪表板读取已发布的数据文件，目前还没有。请运行 `make run` 加载数据，"
+        "或先运行 `orderlens ingest` 再运行 `orderlens build`；构建发布后页面即显示数据。",
+    ),
+    "no_data": ("No data for these filters.", "当前筛选条件下没有数据。"),
+    "mart_missing": (
+        "The mart {name} is not in the published data yet: run `orderlens build`.",
+        "已发布的数据中还没有数据集 {name}：请运行 `orderlens build`。",
+    ),
+    "data_as_of": (
+        "Data as of {clock} · version {version}, published {published}",
+        "数据截至 {clock} · 版本 {version}，发布于 {published}",
+    ),
+    "download_csv": ("CSV", "CSV"),
+    "download_xlsx": ("Excel", "Excel"),
+    "open_product": ("Open the product page", "打开商品页面"),
+    "open_customer": ("Open the customer page", "打开客户页面"),
+    "choose_product": ("Product", "商品"),
+    "choose_customer": ("Customer", "客户"),
+    "unknown_product": ("Unknown product {sku}.", "未知商品 {sku}。"),
+    "unknown_customer": ("Unknown customer {customer}.", "未知客户 {customer}。"),
+    "vs_previous": ("vs previous period", "较上期"),
+    "vs_year_ago": ("vs same period last year", "较去年同期"),
+    "previous_period": ("Previous period", "上期"),
+    "year_ago": ("Same period last year", "去年同期"),
+    "current_period": ("This period", "本期"),
+    # metrics
+    "net_revenue": ("Net revenue", "净销售额"),
+    "gross_revenue": ("Gross revenue", "销售总额"),
+    "discount_amount": ("Discounts", "折扣"),
+    "refund_amount": ("Refunds", "退款"),
+    "net_revenue_after_returns": ("Net of returns", "扣除退货后净额"),
+    "gross_margin": ("Gross margin", "毛利"),
+    "cost_of_goods": ("Cost of goods", "销售成本"),
+    "orders": ("Orders", "订单数"),
+    "order_lines": ("Order-SKU rows", "订单商品行"),
+    "aov": ("Average order value", "平均订单金额"),
+    "units": ("Units", "件数"),
+    "returned_units": ("Units returned", "退货件数"),
+    "on_time_rate": ("On-time rate", "准时率"),
+    "in_full_rate": ("In-full rate", "足量率"),
+    "otif_rate": ("OTIF", "准时足量率"),
+    "perfect_order_rate": ("Perfect order rate", "完美订单率"),
+    "fill_rate": ("Fill rate", "满足率"),
+    "stockouts": ("Stockouts", "缺货"),
+    "stockout_days": ("Stockout days", "缺货天数"),
+    "active_customers": ("Active customers", "活跃客户"),
+    "customers": ("Customers", "客户数"),
+    "date": ("Date", "日期"),
+    "period": ("Period", "期间"),
+    "value": ("Value", "数值"),
+    "share": ("Share", "占比"),
+    "sku": ("SKU", "SKU"),
+    "product": ("Product", "商品"),
+    "rank": ("Rank", "排名"),
+    "cumulative_share": ("Cumulative share", "累计占比"),
+    "abc_class": ("ABC class", "ABC 分类"),
+    "mover_class": ("Movement", "动销"),
+    "first_sale_date": ("First sale", "首次销售"),
+    "last_sale_date": ("Last sale", "最近销售"),
+    "units_last_28_days": ("Units, last 28 days", "近 28 天件数"),
+    # sales page
+    "trend": ("Trend", "趋势"),
+    "grain": ("Time grain", "时间粒度"),
+    "grain_day": ("Day", "日"),
+    "grain_week": ("Week", "周"),
+    "grain_month": ("Month", "月"),
+    "breakdown": ("Breakdown", "构成"),
+    "breakdown_by": ("Break down by", "按维度拆分"),
+    "comparison": ("Comparison", "对比"),
+    "abc_view": ("ABC analysis", "ABC 分析"),
+    "drill_down": ("Drill down: category → product", "下钻：品类 → 商品"),
+    "products_in_category": ("Products in {category}", "{category} 的商品"),
+    "sales_by": ("Net revenue by {dim}", "按{dim}的净销售额"),
+    "change": ("Change", "变化"),
+    "change_pct": ("Change %", "变化率"),
+    # inventory page
+    "stock_position": ("Stock position", "库存状况"),
+    "on_hand": ("On hand", "在库"),
+    "on_order": ("On order", "在途"),
+    "committed": ("Committed", "已承诺"),
+    "available": ("Available", "可用"),
+    "stock_value": ("Stock value at cost", "库存成本价值"),
+    "turnover": ("Turnover", "周转率"),
+    "days_of_inventory": ("Days of inventory", "库存天数"),
+    "sell_through": ("Sell-through", "售罄率"),
+    "ageing": ("Stock ageing", "库龄"),
+    "age_bucket": ("Age", "库龄区间"),
+    "dead_stock": ("Dead stock", "呆滞库存"),
+    "low_stock": ("Low stock", "低库存"),
+    "over_stock": ("Over-stock", "积压库存"),
+    "days_of_supply": ("Days of supply", "可供天数"),
+    "alert_type": ("Alert", "预警"),
+    "month": ("Month", "月份"),
+    "as_of": ("As of {date}", "截至 {date}"),
+    # customers page
+    "rfm_segments": ("RFM segments", "RFM 客群"),
+    "segment": ("Segment", "客群"),
+    "segment_value": ("Value by segment", "各客群价值"),
+    "migration": ("Segment migration", "客群迁移"),
+    "from_segment": ("From", "迁出"),
+    "to_segment": ("To", "迁入"),
+    "cohort_retention": ("Cohort retention", "同期群留存"),
+    "cohort_month": ("Cohort", "同期群"),
+    "months_since_first": ("Months since first order", "首单后月数"),
+    "retention_rate": ("Retention", "留存率"),
+    "repeat_rate": ("Repeat purchase rate", "复购率"),
+    "lifetime_value": ("Lifetime value", "生命周期价值"),
+    "ltv_distribution": ("Lifetime value distribution", "生命周期价值分布"),
+    "satisfaction": ("Average satisfaction", "平均满意度"),
+    "complaints": ("Complaints", "投诉"),
+    "churn_risk": ("Churn risk", "流失风险"),
+    "recency_days": ("Recency (days)", "最近购买（天）"),
+    "frequency": ("Frequency", "购买频次"),
+    "monetary": ("Monetary", "消费金额"),
+    "customer": ("Customer", "客户"),
+    "first_order_date": ("First order", "首次下单"),
+    "last_order_date": ("Last order", "最近下单"),
+    "days_since_last_order": ("Days since last order", "距上次下单天数"),
+    "returns": ("Returns", "退货"),
+    # efficiency page
+    "stage": ("Stage", "环节"),
+    "stage_durations": ("Stage durations (hours)", "各环节时长（小时）"),
+    "p50": ("p50 (h)", "中位数（小时）"),
+    "p90": ("p90 (h)", "P90（小时）"),
+    "mean_hours": ("Mean (h)", "平均（小时）"),
+    "bottleneck": ("Bottleneck stage", "瓶颈环节"),
+    "in_progress": ("Orders in progress", "处理中订单"),
+    "at_risk_orders": ("At-risk open orders", "有延误风险的订单"),
+    "late_stage": ("Stage that makes it late", "导致延误的环节"),
+    "current_stage": ("Current stage", "当前环节"),
+    "hours_late": ("Hours late", "预计延误（小时）"),
+    "promised_date": ("Promised", "承诺日期"),
+    "expected_delivery": ("Expected delivery", "预计送达"),
+    "carrier_scorecard": ("Carrier scorecard", "承运商评分"),
+    "carrier": ("Carrier", "承运商"),
+    "shipments": ("Shipments", "发货数"),
+    "avg_delay_days": ("Average delay of late deliveries (days)", "延误平均天数"),
+    "damage_loss": ("Damage and loss complaints", "破损与丢失投诉"),
+    "ticket_resolution": ("Service ticket resolution", "客服工单处理"),
+    "ticket_type": ("Ticket type", "工单类型"),
+    "topic": ("Topic", "主题"),
+    "opened": ("Opened", "新建"),
+    "resolved": ("Resolved", "已解决"),
+    "week": ("Week", "周"),
+    "fulfilment_rates": ("Fulfilment rates", "履约指标"),
+    # overview alerts
+    "latest_alerts": ("Latest alerts", "最新预警"),
+    "alert_low_stock": (
+        "{n} SKU-warehouses below their lead time of supply",
+        "{n} 个商品仓位库存低于交期",
+    ),
+    "alert_at_risk": ("{n} open orders at risk of being late", "{n} 个未完成订单有延误风险"),
+    "alert_slow_stage": (
+        "Slowest stage in week of {week}: {stage} ({share} of the cycle)",
+        "{week} 当周最慢环节：{stage}（占周期 {share}）",
+    ),
+    "no_alerts": ("No alerts.", "暂无预警。"),
+    # data quality page
+    "ingest_ledger": ("Ingest ledger", "导入台账"),
+    "quarantine": ("Quarantine", "隔离区"),
+    "quarantine_reasons": ("Quarantined rows by reason", "按原因统计的隔离行"),
+    "freshness": ("Freshness of the marts", "数据集新鲜度"),
+    "mart": ("Mart", "数据集"),
+    "rows": ("Rows", "行数"),
+    "latest_date": ("Latest date", "最新日期"),
+    "reason": ("Reason", "原因"),
+    "table": ("Table", "表"),
+    "status": ("Status", "状态"),
+    "batches": ("Batches", "批次"),
+    "rows_in": ("Rows in", "输入行"),
+    "rows_loaded": ("Loaded", "已加载"),
+    "rows_quarantined": ("Quarantined", "已隔离"),
+    "rows_duplicate": ("Duplicates", "重复"),
+    "source": ("Source", "来源"),
+    "started_at": ("Started", "开始时间"),
+    "count": ("Count", "数量"),
+    "value_at_cost": ("Value at cost", "成本价值"),
+    "position_date": ("Stock date", "库存日期"),
+    "week_start": ("Week", "周"),
+    "month_start": ("Month", "月份"),
+    "period_start": ("Period", "期间"),
+    "units_sold": ("Units sold", "销售件数"),
+    "cogs": ("Cost of goods sold", "销货成本"),
+    "average_inventory_value": ("Average inventory value", "平均库存价值"),
+    "delivered_orders": ("Delivered orders", "已送达订单"),
+    "average_order_value": ("Average order value", "平均订单金额"),
+    "label": ("Name", "名称"),
+    "key": ("Code", "代码"),
+    "product_name": ("Product", "商品"),
+    "customer_name": ("Name", "名称"),
+    "customer_id": ("Customer", "客户"),
+    "order_id": ("Order", "订单"),
+    "warehouse_id": ("Warehouse", "仓库"),
+    "p50_hours": ("p50 (h)", "中位数（小时）"),
+    "p90_hours": ("p90 (h)", "P90（小时）"),
+    "cycle_share": ("Share of cycle", "占周期比例"),
+    "elapsed_hours": ("Elapsed (h)", "已用时（小时）"),
+    "expected_remaining_hours": ("Expected remaining (h)", "预计剩余（小时）"),
+    "expected_delivery_at": ("Expected delivery", "预计送达"),
+    "average_delay_days": ("Average delay (days)", "平均延误（天）"),
+    "lost_demand": ("Lost demand (units)", "损失需求（件）"),
+    "orders_overcount_note": (
+        "Orders are summed over order-SKU rows of daily_sales: an order with several "
+        "products counts once per product.",
+        "订单数按 daily_sales 的订单商品行累加：含多个商品的订单按商品各计一次。",
+    ),
+}
+
+# Values that come from the data (enums of the marts), translated for display only.
+STATUS: dict[str, tuple[str, str]] = {
+    "web": ("Web", "网站"),
+    "app": ("App", "应用"),
+    "phone": ("Phone", "电话"),
+    "email": ("E-mail", "电子邮件"),
+    "store": ("Store", "门店"),
+    "marketplace": ("Marketplace", "电商平台"),
+    "champions": ("Champions", "冠军客户"),
+    "loyal": ("Loyal", "忠诚客户"),
+    "potential_loyalists": ("Potential loyalists", "潜力客户"),
+    "new": ("New", "新客户"),
+    "promising": ("Promising", "有望客户"),
+    "need_attention": ("Need attention", "需关注"),
+    "at_risk": ("At risk", "有流失风险"),
+    "cant_lose": ("Can't lose", "不能失去"),
+    "hibernating": ("Hibernating", "休眠客户"),
+    "lost": ("Lost", "已流失"),
+    "none": ("(new)", "（新增）"),
+    "low": ("Low", "低"),
+    "medium": ("Medium", "中"),
+    "high": ("High", "高"),
+    "unknown": ("Unknown", "未知"),
+    "top": ("Top mover", "畅销"),
+    "regular": ("Regular", "常规"),
+    "slow": ("Slow mover", "滞销"),
+    "no_sales": ("No sales", "无销售"),
+    "low_stock": ("Low stock", "低库存"),
+    "over_stock": ("Over-stock", "积压"),
+    "received_to_confirmed": ("Received → confirmed", "接单 → 确认"),
+    "confirmed_to_approved": ("Confirmed → approved", "确认 → 审批"),
+    "approved_to_allocated": ("Approved → allocated", "审批 → 分配"),
+    "allocated_to_shipped": ("Allocated → shipped", "分配 → 发货"),
+    "shipped_to_delivered": ("Shipped → delivered", "发货 → 送达"),
+    "order_cycle": ("Order cycle", "订单周期"),
+    "complaint": ("Complaint", "投诉"),
+    "inquiry": ("Inquiry", "咨询"),
+    "return_request": ("Return request", "退货申请"),
+    "late_delivery": ("Late delivery", "延迟送达"),
+    "damaged": ("Damaged", "破损"),
+    "wrong_item": ("Wrong item", "发错货"),
+    "billing": ("Billing", "账单"),
+    "product_question": ("Product question", "商品咨询"),
+    "other": ("Other", "其他"),
+    "loaded": ("Loaded", "已加载"),
+    "failed": ("Failed", "失败"),
+    "quarantined": ("Quarantined", "已隔离"),
+    "released": ("Released", "已释放"),
+    "A": ("A", "A 类"),
+    "B": ("B", "B 类"),
+    "C": ("C", "C 类"),
+    "0-30": ("0-30 days", "0-30 天"),
+    "31-60": ("31-60 days", "31-60 天"),
+    "61-90": ("61-90 days", "61-90 天"),
+    "91-180": ("91-180 days", "91-180 天"),
+    "over_180": ("Over 180 days", "180 天以上"),
+}
+
+
+def _index(lang: str) -> int:
+    return 1 if lang == "zh" else 0
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The string `key` in `lang`, with `{placeholders}` filled; the key itself if unknown."""
+    entry = CATALOGUE.get(key)
+    text = entry[_index(lang)] if entry else key
+    return text.format(**values) if values else text
+
+
+def status(value: object, lang: str) -> str:
+    """A data value (segment, channel, stage, ...) for display; unknown values pass through."""
+    if value is None:
+        return "—"
+    entry = STATUS.get(str(value))
+    return entry[_index(lang)] if entry else str(value)
+
+
+def parse_lang(value: str | None) -> Lang:
+    return value if value in LANGS else DEFAULT_LANG  # type: ignore[return-value]
+
+
+# --- formats ----------------------------------------------------------------------------
+
+Number = int | float | Decimal
+
+
+def fmt_int(value: Number | None, lang: str) -> str:
+    if value is None:
+        return "—"
+    if lang == "zh" and abs(value) >= 100_000_000:
+        return f"{float(value) / 100_000_000:,.2f}亿"
+    if lang == "zh" and abs(value) >= 100_000:
+        return f"{float(value) / 10_000:,.1f}万"
+    return f"{int(round(value)):,}"
+
+
+def fmt_money(value: Number | None, lang: str, currency: str = "¥") -> str:
+    """Money with the currency sign; Chinese uses 万 and 亿 for large amounts, as readers expect."""
+    if value is None:
+        return "—"
+    amount = float(value)
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    if lang == "zh" and amount >= 100_000_000:
+        return f"{sign}{currency}{amount / 100_000_000:,.2f}亿"
+    if lang == "zh" and amount >= 100_000:
+        return f"{sign}{currency}{amount / 10_000:,.1f}万"
+    return f"{sign}{currency}{amount:,.2f}"
+
+
+def fmt_pct(value: Number | None, lang: str, digits: int = 1) -> str:
+    """A share (0.25) as a percentage; the same format in both languages."""
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.{digits}f}%"
+
+
+def fmt_delta_pct(current: Number | None, base: Number | None) -> str | None:
+    """Change of `current` over `base` in percent, None when the base is missing or zero."""
+    if current is None or base is None or float(base) == 0:
+        return None
+    return f"{(float(current) - float(base)) / abs(float(base)) * 100:+.1f}%"
+
+
+def fmt_date(value: date | datetime | None, lang: str) -> str:
+    if value is None:
+        return "—"
+    if lang == "zh":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{value.day} {value:%b} {value.year}"
+
+
+def fmt_hours(value: Number | None, lang: str) -> str:
+    if value is None:
+        return "—"
+    return f"{float(value):,.1f} 小时" if lang == "zh" else f"{float(value):,.1f} h"

@@ -1,0 +1,194 @@
+"""Sales page: trend, breakdowns, period comparisons, ABC, drill from category to product."""
+
+# ruff: noqa: S608 - statements are composed only of this package's constant fragments
+# (allow-listed identifiers); every value a user chooses is a bound $parameter.
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from dashboards.lib.filters import Filters
+from dashboards.lib.queries.common import (
+    SALES_DIMS,
+    SALES_FROM,
+    SALES_NEEDS,
+    SALES_SUMS,
+    SALES_WHERE,
+    in_list,
+)
+from dashboards.lib.serving import Section, Serving, run
+
+Grain = Literal["day", "week", "month"]
+Dimension = Literal["channel", "warehouse", "region", "category", "product"]
+GRAINS: tuple[Grain, ...] = ("day", "week", "month")
+DIMENSIONS: tuple[Dimension, ...] = ("channel", "warehouse", "region", "category", "product")
+
+# Allow-lists: the only SQL a user's choice selects is one of these constants.
+_PERIOD: dict[Grain, str] = {
+    "day": "ds.sales_date",
+    "week": "cast(date_trunc('week', ds.sales_date) as date)",
+    "month": "cast(date_trunc('month', ds.sales_date) as date)",
+}
+_DIMENSION: dict[Dimension, tuple[str, str]] = {  # (key, label)
+    "channel": ("ds.channel", "ds.channel"),
+    "warehouse": ("ds.warehouse_id", "coalesce(w.warehouse_name, ds.warehouse_id)"),
+    "region": ("ds.ship_to_region", "ds.ship_to_region"),
+    "category": ("p.category", "p.category"),
+    "product": ("ds.sku", "p.product_name"),
+}
+
+TREND_SQL: dict[Grain, str] = {
+    grain: f"""
+        select {period} as period, {SALES_SUMS}
+        from {SALES_FROM}
+        where {SALES_WHERE}
+        group by all
+        order by period
+    """
+    for grain, period in _PERIOD.items()
+}
+
+BREAKDOWN_SQL: dict[Dimension, str] = {
+    dim: f"""
+        select {key} as key, {label} as label, {SALES_SUMS},
+            cast(sum(ds.net_revenue) / nullif(sum(sum(ds.net_revenue)) over (), 0) as double)
+                as share
+        from {SALES_FROM}
+        where {SALES_WHERE} and ds.units > 0
+        group by all
+        order by net_revenue desc nulls last, key
+    """
+    for dim, (key, label) in _DIMENSION.items()
+}
+
+COMPARISON_SQL = f"""
+    select
+        case
+            when ds.sales_date between $start and $end then 'current'
+            when ds.sales_date between $prev_start and $prev_end then 'previous'
+            else 'year_ago'
+        end as period,
+        {SALES_SUMS}
+    from {SALES_FROM}
+    where {SALES_DIMS}
+        and (
+            ds.sales_date between $start and $end
+            or ds.sales_date between $prev_start and $prev_end
+            or ds.sales_date between $ya_start and $ya_end
+        )
+    group by all
+"""
+
+PERIODS_SQL = """
+    select period_start, orders, customers, units,
+        cast(net_revenue as double) as net_revenue,
+        cast(average_order_value as double) as average_order_value,
+        net_revenue_growth_vs_previous_pct, net_revenue_growth_vs_year_ago_pct,
+        orders_growth_vs_previous_pct, orders_growth_vs_year_ago_pct
+    from marts.sales_periods
+    where period_type = $period_type and channel = $channel_one
+        and period_start between $period_from and $end
+    order by period_start
+"""
+
+ABC_SQL = f"""
+    select ps.revenue_rank, ps.sku, p.product_name, p.category, ps.abc_class, ps.mover_class,
+        cast(ps.net_revenue as double) as net_revenue, ps.units,
+        cast(ps.gross_margin as double) as gross_margin, ps.cumulative_revenue_share,
+        ps.units_last_28_days, ps.first_sale_date, ps.last_sale_date
+    from marts.product_sales as ps
+    join staging.stg_products as p on p.sku = ps.sku
+    where {in_list("categories", "p.category")}
+    order by ps.revenue_rank
+"""
+
+ABC_SUMMARY_SQL = f"""
+    select ps.abc_class, count(*) as skus, cast(sum(ps.net_revenue) as double) as net_revenue,
+        cast(sum(ps.net_revenue) / nullif(sum(sum(ps.net_revenue)) over (), 0) as double)
+            as share
+    from marts.product_sales as ps
+    join staging.stg_products as p on p.sku = ps.sku
+    where {in_list("categories", "p.category")}
+    group by all
+    order by ps.abc_class
+"""
+
+DRILL_SQL = f"""
+    select ds.sku as key, p.product_name as label, {SALES_SUMS},
+        cast(sum(ds.net_revenue) / nullif(sum(sum(ds.net_revenue)) over (), 0) as double)
+            as share
+    from {SALES_FROM}
+    where {SALES_WHERE} and p.category = $drill_category and ds.units > 0
+    group by all
+    order by net_revenue desc, key
+"""
+
+_ABC_NEEDS = ("marts.product_sales", "staging.stg_products")
+
+
+def trend(srv: Serving, filters: Filters, grain: Grain = "day") -> Section:
+    return run(srv, TREND_SQL[grain], filters.params(), SALES_NEEDS)
+
+
+def breakdown(srv: Serving, filters: Filters, dim: Dimension) -> Section:
+    return run(srv, BREAKDOWN_SQL[dim], filters.params(), SALES_NEEDS)
+
+
+def comparison(srv: Serving, filters: Filters) -> Section:
+    return run(srv, COMPARISON_SQL, filters.params(), SALES_NEEDS)
+
+
+def single_channel(filters: Filters) -> str:
+    """sales_periods counts distinct orders per channel or for 'all': one channel or all."""
+    return filters.channels[0] if len(filters.channels) == 1 else "all"
+
+
+def period_containing(day: date, period_type: Literal["week", "month"]) -> date:
+    """First day of the week (Monday) or month holding `day`: that period counts too."""
+    if period_type == "month":
+        return day.replace(day=1)
+    return day - timedelta(days=day.weekday())
+
+
+def periods(srv: Serving, filters: Filters, period_type: Literal["week", "month"]) -> Section:
+    params: dict[str, Any] = filters.params() | {
+        "period_type": period_type,
+        "channel_one": single_channel(filters),
+        "period_from": period_containing(filters.start, period_type),
+    }
+    return run(srv, PERIODS_SQL, params, ("marts.sales_periods",))
+
+
+def abc(srv: Serving, filters: Filters) -> Section:
+    return run(srv, ABC_SQL, filters.params(), _ABC_NEEDS)
+
+
+def abc_summary(srv: Serving, filters: Filters) -> Section:
+    return run(srv, ABC_SUMMARY_SQL, filters.params(), _ABC_NEEDS)
+
+
+def drill(srv: Serving, filters: Filters, category: str) -> Section:
+    return run(srv, DRILL_SQL, filters.params() | {"drill_category": category}, SALES_NEEDS)
+
+
+def page_data(
+    srv: Serving,
+    filters: Filters,
+    grain: Grain = "day",
+    dim: Dimension = "channel",
+    category: str | None = None,
+) -> dict[str, Section]:
+    """Everything the sales page shows for these choices."""
+    data = {
+        "trend": trend(srv, filters, grain),
+        "comparison": comparison(srv, filters),
+        "breakdown": breakdown(srv, filters, dim),
+        "categories": breakdown(srv, filters, "category"),
+        "periods": periods(srv, filters, "week" if grain == "day" else grain),
+        "abc": abc(srv, filters),
+        "abc_summary": abc_summary(srv, filters),
+    }
+    if category is not None:
+        data["drill"] = drill(srv, filters, category)
+    return data

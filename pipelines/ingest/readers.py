@@ -1,0 +1,474 @@
+"""Reading export files into Polars frames, rejecting whole files that cannot be read.
+
+Every reader returns the file's rows plus `_source_row`, the 1-based data row number (the
+header is not counted), so that every quarantined row can be traced back to the file.
+Text formats (CSV, TXT, TSV, their `.gz`, XLSX) come back with every column as text: the
+loader casts to the contract and reports each value that does not cast, naming the field.
+JSON lines and Parquet keep their native types.
+
+A file that cannot be read at all raises `BatchRejected` naming the file, the line and the
+field when they are known: nothing of such a file is loaded.
+
+CSV is parsed by pyarrow, not `pl.read_csv`: Polars silently pads a row that has too few
+fields with nulls (a truncated file or broken quoting would load as half-empty rows), while
+pyarrow rejects it. On 10.3 million lines (895 MB) pyarrow reads in about 4.5 s here against
+1.4 s for Polars; the strictness is worth it. When a parse fails, Python's `csv` module runs
+over the file only to find the offending line for the message.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from pipelines.ingest.contract import TABLES, load_rank
+
+ROW = "_source_row"
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+JSON_SUFFIXES = (".jsonl", ".ndjson")
+SUPPORTED_SUFFIXES = (
+    *CSV_SUFFIXES,
+    *JSON_SUFFIXES,
+    *(s + ".gz" for s in (*CSV_SUFFIXES, *JSON_SUFFIXES)),
+    ".parquet",
+    ".xlsx",
+)
+DELIMITERS = (",", ";", "\t", "|")
+_HEAD_BYTES = 1 << 16  # enough to hold any header line we expect
+_BLOCK_BYTES = 16 << 20  # pyarrow parses blocks in parallel; 16 MiB measured faster than 1
+_FALLBACK_ENCODING = "gb18030"  # superset of GBK / GB2312: exports from Chinese systems
+
+
+class BatchRejected(Exception):
+    """A file that cannot be read at all; nothing of it is loaded."""
+
+    def __init__(
+        self, source: str, message: str, line: int | None = None, field: str | None = None
+    ) -> None:
+        self.source = source
+        self.message = message
+        self.line = line
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [self.source]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+# --- file names and folders ---------------------------------------------------------------
+
+
+def _suffix(path: Path) -> str:
+    """The supported extension of a file name ('.csv.gz', '.xlsx', ...), lower case, or ''."""
+    name = path.name.lower()
+    longest_first = sorted(SUPPORTED_SUFFIXES, key=len, reverse=True)
+    return next((s for s in longest_first if name.endswith(s)), "")
+
+
+def table_for_path(path: Path) -> str | None:
+    """The canonical table a file is for: `<table>.<ext>` or `<table>__<anything>.<ext>`."""
+    stem = path.name.split(".", 1)[0].lower()
+    if stem in TABLES:
+        return stem
+    prefix, sep, _ = stem.partition("__")
+    return prefix if sep and prefix in TABLES else None
+
+
+def _is_hidden(path: Path, root: Path) -> bool:
+    # Editors and Excel leave `.name` and `~$name` files next to the real ones.
+    parts = path.relative_to(root).parts
+    return any(p.startswith((".", "~$")) for p in parts)
+
+
+def _expand(path: Path) -> list[Path]:
+    if not path.is_dir():
+        return [path] if _suffix(path) else []
+    found = [p for p in path.rglob("*") if p.is_file() and not _is_hidden(p, path)]
+    return sorted((p for p in found if _suffix(p)), key=lambda p: str(p))
+
+
+def list_input_files(paths: list[Path]) -> list[Path]:
+    """Files to load, parents before children (so that children find their parents).
+
+    Folders are expanded recursively (hidden files ignored); only supported extensions are
+    kept. Files named for a table are sorted by the table's load rank, then by name; files
+    named for no table (a mapping may handle them) follow, in the order they were found.
+    """
+    seen: set[Path] = set()
+    files: list[Path] = []
+    for path in paths:
+        for file in _expand(Path(path)):
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                files.append(file)
+    named = [f for f in files if table_for_path(f) is not None]
+    others = [f for f in files if table_for_path(f) is None]
+    named.sort(key=lambda f: (load_rank(table_for_path(f) or ""), f.name, str(f)))
+    return named + others
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of the file's bytes (the loader skips a file it has loaded before)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def read_file(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+) -> pl.DataFrame:
+    """Read one export file: its rows plus `_source_row` (Int64, 1-based data row number)."""
+    path = Path(path)
+    suffix = _suffix(path)
+    if not path.is_file():
+        raise BatchRejected(path.name, "no such file")
+    if path.stat().st_size == 0:
+        raise BatchRejected(path.name, "empty file")
+    if suffix.removesuffix(".gz") in CSV_SUFFIXES:
+        frame = _read_csv(path, encoding, delimiter)
+    elif suffix.removesuffix(".gz") in JSON_SUFFIXES:
+        frame = _read_jsonl(path)
+    elif suffix == ".parquet":
+        frame = _read_parquet(path)
+    elif suffix == ".xlsx":
+        frame = _read_xlsx(path, sheet)
+    else:
+        known = ", ".join(SUPPORTED_SUFFIXES)
+        raise BatchRejected(path.name, f"unsupported file type; supported: {known}")
+    return frame
+
+
+def _with_row_numbers(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW))
+
+
+def _raw_bytes(path: Path) -> bytes:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            return handle.read()
+    except (OSError, EOFError) as exc:  # a corrupt or truncated .gz
+        raise BatchRejected(path.name, f"cannot decompress: {exc}") from exc
+
+
+def _head_bytes(path: Path) -> bytes:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            return handle.read(_HEAD_BYTES)
+    except (OSError, EOFError) as exc:
+        raise BatchRejected(path.name, f"cannot decompress: {exc}") from exc
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def _decode_head(head: bytes, encoding: str) -> str:
+    """Decode the first bytes, tolerating a multi-byte character cut at the end."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    return decoder.decode(head, final=False)
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The most frequent of `,` `;` TAB `|` outside quotes in the header line (`,` if none)."""
+    outside, quoted = [], False
+    for char in header_line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted:
+            outside.append(char)
+    text = "".join(outside)
+    counts = {d: text.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties: earlier in DELIMITERS wins
+    return best if counts[best] else ","
+
+
+def _parse_header(source: str, text: str, delimiter: str | None) -> tuple[list[str], str]:
+    """(column names, delimiter) from the file's first line; rejects blank or repeated names."""
+    text = text.removeprefix("\ufeff")
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    if not first_line.strip():
+        raise BatchRejected(source, "empty file (no header line)", line=1)
+    sep = delimiter or sniff_delimiter(first_line)
+    header = next(csv.reader([first_line], delimiter=sep))
+    return _check_names(source, [name.strip() for name in header]), sep
+
+
+def _check_names(source: str, names: list[str]) -> list[str]:
+    """The header's names, or a rejection naming the blank or repeated ones."""
+    for position, name in enumerate(names, start=1):
+        if not name:
+            raise BatchRejected(source, f"blank column name at position {position}", line=1)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise BatchRejected(source, f"repeated column name(s): {', '.join(repeated)}", line=1)
+    if ROW in names:
+        raise BatchRejected(source, f"column name {ROW} is reserved", line=1, field=ROW)
+    return names
+
+
+def _locate_bad_record(text: str, sep: str, expected: int) -> tuple[int, str] | None:
+    """(line, message) of the first record whose field count is wrong, by Python's csv."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
+    try:
+        next(reader)
+        start = reader.line_num + 1
+        for row in reader:
+            if row and len(row) != expected:
+                return start, (
+                    f"expected {expected} fields, found {len(row)} "
+                    "(broken quoting or a truncated row)"
+                )
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        return start, f"cannot parse the row: {exc}"
+    return None
+
+
+def _parse_csv(source: pa.NativeFile | str, names: list[str], sep: str) -> pa.Table:
+    return pa_csv.read_csv(
+        source,
+        read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=_BLOCK_BYTES),
+        parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=True,  # empty fields are missing values, quoted or not
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+
+
+def _decode_all(source: str, data: bytes, encoding: str | None) -> str:
+    """The whole file as text: the given encoding, else UTF-8, else GB18030; else reject."""
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise BatchRejected(
+                source,
+                f"bytes that are not valid {encoding} (first bad byte 0x{data[exc.start]:02X})",
+                line=_line_of(data, exc.start),
+            ) from exc
+        except LookupError as exc:
+            raise BatchRejected(source, f"unknown encoding {encoding!r}") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode(_FALLBACK_ENCODING)
+        except UnicodeDecodeError as gb_error:
+            # The encoding that got further is most likely the file's: name its failure.
+            utf8_line = _line_of(data, utf8_error.start)
+            gb_line = _line_of(data, gb_error.start)
+            bad = gb_error if gb_line > utf8_line else utf8_error
+            raise BatchRejected(
+                source,
+                f"cannot decode byte 0x{data[bad.start]:02X} (not UTF-8 from line {utf8_line}, "
+                f"not GB18030 from line {gb_line}); save the file as UTF-8",
+                line=max(utf8_line, gb_line),
+            ) from gb_error
+
+
+def _is_utf8(encoding: str | None) -> bool:
+    return encoding is None or codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+def _utf8_head(path: Path, encoding: str | None) -> str | None:
+    """The first bytes as text when the file can take the fast path (UTF-8), else None."""
+    try:
+        if not _is_utf8(encoding):
+            return None
+        return _decode_head(_head_bytes(path), "utf-8")
+    except UnicodeDecodeError:
+        return None
+    except LookupError as exc:
+        raise BatchRejected(path.name, f"unknown encoding {encoding!r}") from exc
+
+
+def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> pl.DataFrame:
+    source = path.name
+    head = _utf8_head(path, encoding)
+    if head is not None:
+        names, sep = _parse_header(source, head, delimiter)
+        try:  # the fast path: pyarrow reads the file (and its .gz) itself
+            table = _parse_csv(str(path), names, sep)
+            return _finish_csv(source, table, names, sep, lambda: _utf8_text(path))
+        except pa.ArrowInvalid as exc:
+            if "invalid UTF8" not in str(exc) or encoding is not None:
+                return _failed_csv(source, _utf8_text(path, encoding), names, sep, exc)
+    # Slow path: decode in Python (GB18030, another named encoding).
+    text = _decode_all(source, _raw_bytes(path), encoding).removeprefix("\ufeff")
+    names, sep = _parse_header(source, text, delimiter)
+    try:
+        table = _parse_csv(pa.BufferReader(text.encode("utf-8")), names, sep)
+    except pa.ArrowInvalid as exc:
+        return _failed_csv(source, text, names, sep, exc)
+    return _finish_csv(source, table, names, sep, lambda: text)
+
+
+def _utf8_text(path: Path, encoding: str | None = None) -> str:
+    """The whole file as text for error messages (strict when UTF-8 was asked for)."""
+    data = _raw_bytes(path)
+    if encoding is not None:
+        _decode_all(path.name, data, encoding)  # rejects naming the undecodable line
+    return data.decode("utf-8", "replace").removeprefix("\ufeff")
+
+
+def _finish_csv(
+    source: str, table: pa.Table, names: list[str], sep: str, text: Callable[[], str]
+) -> pl.DataFrame:
+    # An opening quote never closed swallows the rest of the file into the last record's
+    # field, which pyarrow accepts when the field count happens to match: check that record.
+    if table.num_rows and any(
+        "\n" in (table.column(i)[-1].as_py() or "") for i in range(table.num_columns)
+    ):
+        line = _unclosed_quote_line(text(), sep)
+        if line is not None:
+            raise BatchRejected(source, "quote opened here is never closed", line=line)
+    return _with_row_numbers(pl.from_arrow(table))  # type: ignore[arg-type]
+
+
+def _failed_csv(source: str, text: str, names: list[str], sep: str, exc: Exception) -> pl.DataFrame:
+    """A header-only file is an empty frame; anything else pyarrow refused is rejected."""
+    if not text.split("\n", 1)[1:] or not text.split("\n", 1)[1].strip():
+        return _with_row_numbers(pl.DataFrame(schema=dict.fromkeys(names, pl.String)))
+    found = _locate_bad_record(text, sep, len(names))
+    if found is None:  # pyarrow saw something Python's csv accepts: report pyarrow's words
+        raise BatchRejected(source, f"cannot parse the file: {exc}") from exc
+    line, message = found
+    raise BatchRejected(source, message, line=line) from exc
+
+
+def _unclosed_quote_line(text: str, sep: str) -> int | None:
+    """First line of a record whose quote is still open at the end of the file, if any."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    start = 1
+    while True:
+        try:
+            next(reader)
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                return start
+        start = reader.line_num + 1
+
+
+# --- JSON lines, Parquet, XLSX ------------------------------------------------------------------
+
+
+def _locate_bad_json(source: str, data: bytes) -> BatchRejected | None:
+    for number, raw in enumerate(data.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return BatchRejected(source, f"invalid JSON: {exc}", line=number)
+        if not isinstance(value, dict):
+            return BatchRejected(source, "each line must be a JSON object", line=number)
+    return None
+
+
+def _read_jsonl(path: Path) -> pl.DataFrame:
+    source = path.name
+    data = _raw_bytes(path)
+    if not data.strip():
+        raise BatchRejected(source, "empty file")
+    try:
+        frame = pl.read_ndjson(data, infer_schema_length=None)
+    except pl.exceptions.PolarsError as exc:
+        bad = _locate_bad_json(source, data)
+        if bad is not None:
+            raise bad from exc
+        frame = _jsonl_as_text(data)  # valid JSON whose types clash between lines
+    return _with_row_numbers(frame)
+
+
+def _jsonl_as_text(data: bytes) -> pl.DataFrame:
+    """Every value as text (JSON-encoded when not a string): the loader casts per field."""
+    records = [json.loads(raw) for raw in data.splitlines() if raw.strip()]
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    as_text = [
+        {
+            key: v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+            for key, v in record.items()
+        }
+        for record in records
+    ]
+    return pl.DataFrame(as_text, schema=dict.fromkeys(columns, pl.String))
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise BatchRejected(path.name, f"cannot read as Parquet: {exc}") from exc
+    if ROW in frame.columns:
+        raise BatchRejected(path.name, f"column name {ROW} is reserved", field=ROW)
+    return _with_row_numbers(frame)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> pl.DataFrame:
+    source = path.name
+    try:
+        raw = pl.read_excel(
+            path,
+            engine="calamine",
+            sheet_name=sheet,
+            sheet_id=None if sheet else 1,
+            has_header=False,  # the header is checked here: blank or repeated names reject
+            infer_schema_length=0,  # every cell as text
+            drop_empty_rows=False,  # keep row numbers equal to the sheet's
+            drop_empty_cols=False,
+            raise_if_empty=False,
+        )
+    except Exception as exc:  # fastexcel raises its own types for missing sheets, bad zips
+        raise BatchRejected(source, f"cannot read as XLSX: {exc}") from exc
+    if raw.height == 0:
+        raise BatchRejected(source, "empty sheet (no header row)")
+    header = [None if v is None else str(v).strip() for v in raw.row(0)]
+    body = raw.slice(1)
+    # Columns with neither a name nor any value are formatting left-overs, not data.
+    keep = [
+        i
+        for i, name in enumerate(header)
+        if name or body.get_column(body.columns[i]).is_not_null().any()
+    ]
+    names = _check_names(source, [header[i] or "" for i in keep])
+    frame = _with_row_numbers(
+        body.select(
+            pl.col(body.columns[i]).cast(pl.String).alias(name)
+            for i, name in zip(keep, names, strict=True)
+        )
+    )
+    values = [c for c in frame.columns if c != ROW]
+    blank_row = pl.all_horizontal(pl.col(values).is_null()) if values else pl.lit(False)
+    return frame.filter(~blank_row)

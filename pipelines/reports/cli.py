@@ -1,0 +1,109 @@
+"""`orderlens report ...`: list the reports, run one, check a spec.
+
+The lead adds the group to the main CLI with `main.add_command(report)`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.reports.spec import SpecError, builtin_spec_paths, load_spec
+
+console = Console()
+err = Console(stderr=True)
+
+
+@click.group()
+def report() -> None:
+    """Scheduled report snapshots: list, run, check."""
+
+
+@report.command("list")
+def list_reports() -> None:
+    """The built-in reports and alerts, their schedules and recipients, and the archive."""
+    from pipelines.reports.archive import list_snapshots
+    from pipelines.reports.settings import get_report_settings
+
+    archive = list_snapshots(get_report_settings().archive_dir)
+    table = Table(
+        "name", "kind", "period", "schedule", "recipients", "latest snapshot", title="Reports"
+    )
+    for path in builtin_spec_paths():
+        try:
+            spec = load_spec(path)
+        except SpecError as exc:
+            table.add_row(path.stem, "[red]invalid[/]", "", "", "", str(exc.problems[0]))
+            continue
+        latest = next((s for s in archive if s.report == spec.name), None)
+        shown = f"{latest.period} v{latest.version} ({latest.delivery_status})" if latest else "-"
+        table.add_row(
+            spec.name,
+            spec.kind,
+            spec.period,
+            spec.schedule or "after build",
+            ", ".join(spec.recipients),
+            shown,
+        )
+    console.print(table)
+
+
+@report.command()
+@click.argument("name")
+@click.option(
+    "--period", default=None, help="last (default), current, previous, 2026-W10, 2026-03 or a date."
+)
+@click.option(
+    "--send", is_flag=True, help="Deliver it (e-mail to the recipients and/or file drop)."
+)
+@click.option(
+    "--to", "to", multiple=True, help="Send to this address instead of the spec's recipients."
+)
+def run(name: str, period: str | None, send: bool, to: tuple[str, ...]) -> None:
+    """Snapshot report NAME (a built-in name or a spec file) into the archive."""
+    from pipelines.reports.runner import find_spec, run_report
+    from pipelines.reports.spec import EMAIL
+
+    for address in to:
+        if not EMAIL.match(address):
+            raise click.BadParameter(f"{address!r} is not an e-mail address", param_hint="--to")
+    try:
+        spec = load_spec(find_spec(name))
+        result = run_report(spec, period, send=send or bool(to), to=to)
+    except SpecError as exc:
+        click.echo(f"the spec is not valid:\n{exc}", err=True)
+        sys.exit(2)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        err.print(f"[red]{type(exc).__name__}:[/] {exc}")
+        sys.exit(1)
+    click.echo(f"archived {result.snapshot.path}")
+    for outcome in result.outcomes:
+        colour = "green" if outcome.status == "delivered" else "red"
+        console.print(f"[{colour}]{outcome.channel}: {outcome.status}[/] ({outcome.detail})")
+    if not result.delivered:
+        sys.exit(3)
+
+
+@report.command()
+@click.argument("spec_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check(spec_file: Path) -> None:
+    """Check SPEC_FILE: its shape, and its marts and columns against the published marts."""
+    from pipelines.reports.runner import NothingPublished, check_spec_file
+
+    try:
+        spec = check_spec_file(spec_file)
+    except SpecError as exc:
+        err.print(f"[red]{len(exc.problems)} problem(s):[/]")
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)  # one unwrapped line each: file:line: ...
+        sys.exit(2)
+    except NothingPublished as exc:
+        err.print(f"[yellow]the shape is valid, but {exc}[/]")
+        sys.exit(1)
+    console.print(
+        f"[green]{spec_file}: valid[/] ({spec.kind} {spec.name}, {len(spec.sections)} sections)"
+    )

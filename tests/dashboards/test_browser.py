@@ -1,0 +1,100 @@
+"""The app for real: every page in headless Chromium, charts drawn, no exception shown.
+
+Screenshots of every page in English and Chinese go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from pipelines.settings import Settings
+from tests.dashboards.conftest import APP
+
+ROOT = APP.parents[1]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by .ci/browser-deps.sh
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# (url path, query, charts the page must draw on the fixture)
+PAGES = [
+    ("", "", 1),
+    ("sales", "", 4),
+    ("inventory", "", 3),
+    ("customers", "", 5),
+    ("efficiency", "", 4),
+    ("data_quality", "", 1),
+    ("product", "sku=SKU-B", 2),
+    ("customer", "customer=C1", 1),
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("servers")]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(published: Settings) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "ORDERLENS_DATA_DIR": str(published.data_dir)}
+    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true"]
+    command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    server = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):  # wait for the health endpoint, not a fixed sleep
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.25)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_page_draws_its_charts_in_a_real_browser(app_url, lang):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            for path, query, charts in PAGES:
+                page.goto(f"{app_url}/{path}?lang={lang}&{query}", wait_until="networkidle")
+                page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+                page.wait_for_function(
+                    "n => document.querySelectorAll("
+                    "'[data-testid=\"stPlotlyChart\"] .main-svg').length >= n",
+                    arg=charts,
+                    timeout=60_000,
+                )
+                assert page.query_selector('[data-testid="stException"]') is None, path
+                name = path or "overview"
+                page.screenshot(path=str(SHOTS / f"{name}-{lang}.png"), full_page=True)
+        finally:
+            browser.close()

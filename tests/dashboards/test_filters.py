@@ -1,0 +1,49 @@
+from datetime import date
+
+from dashboards.lib.filters import Filters, Options, from_query, previous_period, to_query
+
+OPTIONS = Options(
+    first_date=date(2025, 1, 1),
+    last_date=date(2026, 3, 12),
+    channels=("web", "store"),
+    warehouses=(("WH-E", "East"),),
+    regions=("Shanghai",),
+    categories=("kitchen",),
+)
+
+
+def test_default_range_is_the_last_90_days_of_the_data_clock():
+    filters = from_query({}, OPTIONS)
+    assert (filters.start, filters.end) == (date(2025, 12, 13), date(2026, 3, 12))
+
+
+def test_unknown_values_and_bad_dates_from_the_url_are_dropped():
+    query = {
+        "channel": ["web", "'; drop table x; --"],
+        "from": ["not-a-date"],
+        "to": ["2026-02-01"],
+    }
+    filters = from_query(query, OPTIONS)
+    assert filters.channels == ("web",)
+    assert filters.start == date(2025, 12, 13)
+    assert filters.end == date(2026, 2, 1)
+
+
+def test_a_view_round_trips_through_the_url():
+    filters = Filters(date(2026, 1, 1), date(2026, 1, 31), ("store",), ("WH-E",), (), ("kitchen",))
+    query = {k: v if isinstance(v, list) else [v] for k, v in to_query(filters, "zh").items()}
+    assert query["lang"] == ["zh"]
+    assert from_query(query, OPTIONS) == filters
+
+
+def test_previous_period_has_the_same_length_and_ends_the_day_before():
+    assert previous_period(date(2026, 3, 1), date(2026, 3, 31)) == (
+        date(2026, 1, 29),
+        date(2026, 2, 28),
+    )
+
+
+def test_params_leave_unrestricted_lists_null_and_shift_leap_days():
+    params = Filters(date(2024, 2, 29), date(2024, 3, 1)).params()
+    assert params["channels"] is None
+    assert params["ya_start"] == date(2023, 2, 28)
