@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Debian's chromium for the browser tests (no browser download at run time).
+# System packages the tests and reports use, from Debian (no browser download at run time):
+# chromium (browser tests, report PDFs, chart PNGs via kaleido), poppler-utils (pdftoppm, to
+# look at report pages) and a CJK font (Chinese text in PDFs and PNGs).
 set -euo pipefail
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "installing Debian's chromium for the browser tests ..."
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || missing+=(fonts-wqy-microhei)
+if ((${#missing[@]})); then
+  echo "installing Debian packages: ${missing[*]} ..."
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

@@ -7,20 +7,29 @@ import json
 import platform
 from pathlib import Path
 
-from bench import ingest
+from bench import build, ingest
 
-SUITES = {"ingest": ingest.main}
+SUITES = {"ingest": ingest.main, "build": build.main, "dashboards": "bench.bench_dashboards"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default="100k", choices=["100k", "1m", "10m"])
-    parser.add_argument("--only", default=",".join(SUITES), help="comma-separated suites")
+    parser.add_argument(
+        "--only",
+        default=",".join(SUITES),
+        help="comma-separated suites; dashboards needs the build suite's warehouse",
+    )
     args = parser.parse_args()
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     for name in args.only.split(","):
-        figures = SUITES[name](args.scale)
+        suite = SUITES[name]
+        if isinstance(suite, str):  # imported late: it needs the build's serving file
+            import importlib
+
+            suite = importlib.import_module(suite).main
+        figures = suite(args.scale)
         figures["machine"] = f"{platform.machine()}, {platform.python_version()}"
         print(f"[{name} @ {args.scale}]")
         for key, value in figures.items():

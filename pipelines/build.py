@@ -14,6 +14,7 @@ class BuildOutcome:
     success: bool
     materialized: list[str]
     failed_checks: list[str]
+    step_seconds: dict[str, float]
 
 
 def build_all(settings: Settings | None = None) -> BuildOutcome:
@@ -25,6 +26,7 @@ def build_all(settings: Settings | None = None) -> BuildOutcome:
     job = build_definitions().resolve_job_def("build_everything")
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
+        step_seconds = _step_seconds(instance, result.run_id)
     materialized = sorted(
         event.asset_key.to_user_string()
         for event in result.get_asset_materialization_events()
@@ -37,4 +39,24 @@ def build_all(settings: Settings | None = None) -> BuildOutcome:
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
         and not e.asset_check_evaluation_data.passed
     )
-    return BuildOutcome(success=result.success, materialized=materialized, failed_checks=failed)
+    return BuildOutcome(
+        success=result.success,
+        materialized=materialized,
+        failed_checks=failed,
+        step_seconds=step_seconds,
+    )
+
+
+def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall-clock seconds of each step of the run, from the event log."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            seconds[event.step_key] = entry.timestamp - started.get(event.step_key, entry.timestamp)
+    return seconds

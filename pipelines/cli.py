@@ -253,5 +253,35 @@ def dashboard(host: str, port: int) -> None:
         sys.exit(0)
 
 
+@main.command()
+def forecast() -> None:
+    """Forecast demand, backtest it and write the reorder and transfer plans, then publish."""
+    from pipelines.assets.forecasting import run_forecasting
+    from pipelines.settings import get_settings as _settings
+    from pipelines.warehouse import publish, writer_lock
+
+    with console.status("forecasting and backtesting every SKU and warehouse ..."):
+        as_of, rows = run_forecasting()
+    if as_of is None:
+        err.print("no sales in the marts yet: run `orderlens build` first")
+        sys.exit(1)
+    with writer_lock(_settings(), purpose="publish"):
+        path = publish(_settings())
+    table = Table("table", "rows", title=f"Replenishment plan as of {as_of}")
+    for name, n in rows.items():
+        table.add_row(f"marts.{name}", f"{n:,}")
+    console.print(table)
+    console.print(f"published {path.name}")
+
+
+def _add_report_commands() -> None:
+    from pipelines.reports.cli import report
+
+    main.add_command(report)
+
+
+_add_report_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,4 +1,4 @@
-"""The one Dagster composition root: ingest -> transform (dbt) -> forecasting -> publish.
+"""The one Dagster composition root: ingest -> transform (dbt) -> forecasting -> publish -> reports.
 
 Loaded lazily (`@dg.definitions`), so importing this module parses nothing and connects to
 nothing; the dbt manifest is prepared when the definitions are first built.
@@ -11,7 +11,8 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.assets.forecasting import build_forecasting_asset
 from pipelines.assets.ingest import ingest_job, landing_sensor, raw_tables
-from pipelines.assets.publish import build_publish_asset
+from pipelines.assets.publish import SERVING_KEY, build_publish_asset
+from pipelines.assets.reports import ALERTS_KEY, build_report_definitions
 from pipelines.transform.dbt import (
     build_dbt_assets,
     dbt_executable,
@@ -27,9 +28,16 @@ def build_definitions() -> dg.Definitions:
     marts = {key.path[-1]: key for key in dbt.keys if key.path[0] == "marts"}
     forecasting = build_forecasting_asset(marts)
     published = build_publish_asset([*dbt.keys, *forecasting.keys])
-    everything = dg.define_asset_job("build_everything", selection=dg.AssetSelection.all())
+    report_assets, report_schedules = build_report_definitions([SERVING_KEY])
+    # The daily build refreshes everything and evaluates the alerts; each report snapshot
+    # runs on its own schedule (its spec's cron).
+    everything = dg.define_asset_job(
+        "build_everything",
+        selection=dg.AssetSelection.all() - dg.AssetSelection.groups("reports")
+        | dg.AssetSelection.assets(ALERTS_KEY),
+    )
     return dg.Definitions(
-        assets=[raw_tables, dbt, forecasting, published],
+        assets=[raw_tables, dbt, forecasting, published, *report_assets],
         jobs=[ingest_job, everything],
         schedules=[
             dg.ScheduleDefinition(
@@ -37,7 +45,8 @@ def build_definitions() -> dg.Definitions:
                 job=everything,
                 cron_schedule="0 5 * * *",
                 default_status=dg.DefaultScheduleStatus.RUNNING,
-            )
+            ),
+            *report_schedules,
         ],
         sensors=[landing_sensor],
         resources={"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())},

@@ -12,13 +12,14 @@ from pipelines.settings import Settings
 from pipelines.warehouse import publish, serving_path, serving_version, writer
 
 
-def _read_loop(data_dir: str, seconds: float, out: multiprocessing.Queue) -> None:
+def _read_loop(data_dir: str, seconds: float, ready, out: multiprocessing.Queue) -> None:
     import os
 
     os.environ["ORDERLENS_DATA_DIR"] = data_dir
     from pipelines.settings import get_settings
 
     settings = get_settings()
+    ready.set()
     reads, errors, seen = 0, [], set()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -42,13 +43,16 @@ def test_reads_never_fail_while_builds_publish(settings: Settings) -> None:
         con.execute("INSERT INTO raw.counter VALUES (1)")
     publish(settings)
     ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    reader = ctx.Process(target=_read_loop, args=(str(settings.data_dir), 6.0, queue))
+    queue, ready = ctx.Queue(), ctx.Event()
+    reader = ctx.Process(target=_read_loop, args=(str(settings.data_dir), 6.0, ready, queue))
     reader.start()
-    for _ in range(15):
+    assert ready.wait(120)
+    publishes = 0
+    while reader.is_alive() and queue.empty() and publishes < 200:
         with writer(settings) as con:
             con.execute("INSERT INTO raw.counter SELECT 1 FROM range(1000)")
         publish(settings)
+        publishes += 1
     reads, errors, seen = queue.get(timeout=60)
     reader.join(timeout=30)
     assert errors == []

@@ -58,7 +58,7 @@ order_rows = st.lists(
 def _raw_state(settings: Settings) -> dict[str, list[tuple]]:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         return {
-            t: con.sql(f"SELECT * FROM raw.{t} ORDER BY ALL").fetchall()
+            t: con.sql(f"SELECT * FROM raw.{t} ORDER BY ALL").fetchall()  # noqa: S608
             for t in ("customers", "orders")
         }
 

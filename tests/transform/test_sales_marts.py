@@ -94,7 +94,9 @@ def build_business_warehouse(work_dir: Path) -> Path:
     (folder / "order_events.csv").write_text(ORDER_EVENTS_CSV, encoding="utf-8")
     warehouse = work_dir / "warehouse.duckdb"
     load_business_raw(warehouse, folder)
-    result = run_dbt(warehouse, work_dir, "build", "--select", *SELECTION)
+    result = run_dbt(
+        warehouse, work_dir, "build", "--select", *SELECTION, "--indirect-selection", "cautious"
+    )
     assert result.returncode == 0, result.stdout[-4000:]
     return warehouse
 
