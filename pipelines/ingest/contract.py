@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import pandera.polars as pa
@@ -147,8 +148,25 @@ def _qty(description: str, *checks: pa.Check, nullable: bool = False) -> pa.Colu
     )
 
 
+# Event times must be plausible: not before this, and not after the moment of ingest (plus a
+# day of clock skew between systems). The upper bound is read when a batch is validated.
+EARLIEST = datetime(1990, 1, 1)
+CLOCK_SKEW = timedelta(days=1)
+
+
+def _not_in_the_future(data: Any) -> pl.LazyFrame:
+    column = pl.col(data.key)
+    latest = datetime.now(UTC).replace(tzinfo=None) + CLOCK_SKEW
+    return data.lazyframe.select((column >= EARLIEST) & (column <= latest))
+
+
 def _ts(description: str, nullable: bool = False) -> pa.Column:
-    return _col(TIMESTAMP, description, nullable=nullable)
+    plausible = pa.Check(
+        _not_in_the_future,
+        name="plausible_time",
+        error=f"an event time must lie between {EARLIEST:%Y-%m-%d} and the time of ingest",
+    )
+    return _col(TIMESTAMP, description, plausible, nullable=nullable)
 
 
 def _schema(name: str, columns: dict[str, pa.Column], checks: list[pa.Check] | None = None):

@@ -49,6 +49,8 @@ def _checks(table: Table, column: str) -> str:
                 parts.append(f"{stats['min_value']} to {stats['max_value']}")
             elif name in _SYMBOLS:
                 parts.append(f"{_SYMBOLS[name]} {next(iter(stats.values()))}")
+            elif name == "plausible_time":
+                parts.append("between 1990-01-01 and the time of ingest")
             elif name == "str_matches":
                 parts.append("three capital letters (ISO 4217)")
     if column in table.parents:

@@ -20,7 +20,9 @@ def _reason(check: str, value: str | None) -> tuple[str, str]:
         return "missing", "a value is required"
     if check.startswith("isin("):
         return "not_allowed", f"{shown} is not one of {check[5:-1]}"
-    return "check", f"{shown} fails {check}"
+    if "(" in check:  # a built-in check: greater_than(0), str_length(1, 64), ...
+        return "check", f"{shown} fails {check}"
+    return "check", f"{shown}: {check}"  # a named check: its message says what is wrong
 
 
 def validate(typed: pl.DataFrame, table: Table, cast_errors: pl.DataFrame) -> pl.DataFrame:
