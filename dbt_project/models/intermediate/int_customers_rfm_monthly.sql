@@ -33,21 +33,34 @@ order_months as (
     group by customer_id, cast({{ dbt.date_trunc('month', 'ordered_date') }} as date)
 ),
 
-refund_months as (
-    select
-        customer_id,
-        cast({{ dbt.date_trunc('month', 'returned_date') }} as date) as month_start,
-        sum(refund_amount) as refund_amount
-    from returns
-    group by customer_id, cast({{ dbt.date_trunc('month', 'returned_date') }} as date)
-),
-
 first_months as (
     select
         customer_id,
         min(month_start) as first_month_start
     from order_months
     group by customer_id
+),
+
+refund_months as (
+    -- A refund dated before the customer's first counted order (a cancellation of an order
+    -- placed before the data begins) still lowers monetary "to the as-of date": it is
+    -- booked in the first month of the customer's history instead of being dropped.
+    select
+        returns.customer_id,
+        greatest(
+            cast({{ dbt.date_trunc('month', 'returns.returned_date') }} as date),
+            first_months.first_month_start
+        ) as month_start,
+        sum(returns.refund_amount) as refund_amount
+    from returns
+    inner join first_months
+        on returns.customer_id = first_months.customer_id
+    group by
+        returns.customer_id,
+        greatest(
+            cast({{ dbt.date_trunc('month', 'returns.returned_date') }} as date),
+            first_months.first_month_start
+        )
 ),
 
 customer_month_grid as (
