@@ -42,6 +42,7 @@ test: install ## Install what the tests need and run them all
 lint: install ## Ruff (lint and format check) and sqlfluff on the dbt models
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 format: install ## Apply ruff formatting
 	$(BIN)/ruff format .

@@ -19,43 +19,43 @@ order_events as (
 ),
 
 {% if is_incremental() %}
-watermark as (
-    select coalesce(max(loaded_in_batch_id), -1) as last_batch_id from {{ this }}
-),
+    watermark as (
+        select coalesce(max(loaded_in_batch_id), -1) as last_batch_id from {{ this }}
+    ),
 
-changed_orders as (
-    select orders.order_id
-    from orders
-    cross join watermark
-    where orders.loaded_in_batch_id > watermark.last_batch_id
-    union
-    select order_events.order_id
-    from order_events
-    cross join watermark
-    where order_events.loaded_in_batch_id > watermark.last_batch_id
-),
+    changed_orders as (
+        select orders.order_id
+        from orders
+        cross join watermark
+        where orders.loaded_in_batch_id > watermark.last_batch_id
+        union
+        select order_events.order_id
+        from order_events
+        cross join watermark
+        where order_events.loaded_in_batch_id > watermark.last_batch_id
+    ),
 
-orders_in_scope as (
-    select orders.*
-    from orders
-    inner join changed_orders
-        on orders.order_id = changed_orders.order_id
-),
+    orders_in_scope as (
+        select orders.*
+        from orders
+        inner join changed_orders
+            on orders.order_id = changed_orders.order_id
+    ),
 
-events_in_scope as (
-    select order_events.*
-    from order_events
-    inner join changed_orders
-        on order_events.order_id = changed_orders.order_id
-),
+    events_in_scope as (
+        select order_events.*
+        from order_events
+        inner join changed_orders
+            on order_events.order_id = changed_orders.order_id
+    ),
 {% else %}
-orders_in_scope as (
-    select * from orders
-),
+    orders_in_scope as (
+        select * from orders
+    ),
 
-events_in_scope as (
-    select * from order_events
-),
+    events_in_scope as (
+        select * from order_events
+    ),
 {% endif %}
 
 first_events as (
@@ -64,7 +64,7 @@ first_events as (
         {% for event_type in ['received', 'confirmed', 'approved', 'paid', 'allocated',
                               'picked', 'packed', 'shipped', 'delivered', 'cancelled',
                               'returned'] -%}
-        min(case when event_type = '{{ event_type }}' then event_at end) as first_{{ event_type }}_at,
+            min(case when event_type = '{{ event_type }}' then event_at end) as first_{{ event_type }}_at,
         {% endfor -%}
         min(case when event_type = 'modified' then event_at end) as first_modified_at,
         sum(case when event_type = 'modified' then 1 else 0 end) as modification_count,

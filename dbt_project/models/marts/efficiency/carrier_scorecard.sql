@@ -79,8 +79,9 @@ final as (
         cast(sum(case when not is_on_time then 1 else 0 end) as bigint) as late_shipments,
         case
             when count(is_on_time) > 0
-                then cast(sum(case when is_on_time then 1 else 0 end) as double)
-                / count(is_on_time)
+                then
+                    cast(sum(case when is_on_time then 1 else 0 end) as double)
+                    / count(is_on_time)
         end as on_time_rate,
         cast(avg(delay_days) as double) as average_delay_days,
         cast(sum(case when has_damage_or_loss_event then 1 else 0 end) as bigint)

@@ -17,9 +17,9 @@
 with orders as (
     select * from {{ ref('int_order_events_pivoted') }}
     {% if is_incremental() -%}
-    where loaded_in_batch_id > (
-        select coalesce(max(loaded_in_batch_id), -1) from {{ this }}
-    )
+        where loaded_in_batch_id > (
+            select coalesce(max(loaded_in_batch_id), -1) from {{ this }}
+        )
     {%- endif %}
 ),
 

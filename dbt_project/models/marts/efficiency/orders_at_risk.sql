@@ -6,7 +6,7 @@
 -- p50s of the stages completed in the trailing `at_risk_trailing_days` days (default 28),
 -- or of all history where a stage had none. The promise holds until the end of the
 -- promised date. late_stage: the first stage whose expected end passes the promise.
-{%- set trailing_days = var('at_risk_trailing_days', 28) %}
+{%- set trailing_days = var('at_risk_trailing_days', 28) | int %}
 with durations as (
     select * from {{ ref('order_stage_durations') }}
 ),
@@ -21,10 +21,14 @@ clock as (
 
 stage_path as (
     select 'received_to_confirmed' as stage, 1 as stage_number
-    union all select 'confirmed_to_approved' as stage, 2 as stage_number
-    union all select 'approved_to_allocated' as stage, 3 as stage_number
-    union all select 'allocated_to_shipped' as stage, 4 as stage_number
-    union all select 'shipped_to_delivered' as stage, 5 as stage_number
+    union all
+    select 'confirmed_to_approved' as stage, 2 as stage_number
+    union all
+    select 'approved_to_allocated' as stage, 3 as stage_number
+    union all
+    select 'allocated_to_shipped' as stage, 4 as stage_number
+    union all
+    select 'shipped_to_delivered' as stage, 5 as stage_number
 ),
 
 completed as (

@@ -10,7 +10,7 @@
 -- `stock_lookback_days` days before the newest position and every day up to the clock,
 -- carrying the totals of the day before that window forward; older corrections need
 -- --full-refresh.
-{%- set lookback_days = var('stock_lookback_days', 7) %}
+{%- set lookback_days = var('stock_lookback_days', 7) | int %}
 with changes as (
     select * from {{ ref('int_stock_daily_deltas') }}
 ),
@@ -25,13 +25,13 @@ clock as (
 
 rebuild_window as (
     {% if is_incremental() -%}
-    select
-        cast({{ dbt.dateadd('day', -lookback_days, 'max(position_date)') }} as date)
-            as window_start
-    from {{ this }}
+        select
+            cast({{ dbt.dateadd('day', -lookback_days, 'max(position_date)') }} as date)
+                as window_start
+        from {{ this }}
     {%- else -%}
-    select min(change_date) as window_start
-    from changes
+        select min(change_date) as window_start
+        from changes
     {%- endif %}
 ),
 
@@ -77,24 +77,25 @@ calendar as (
 opening as (
     -- The totals carried into the window (none on a full build).
     {% if is_incremental() -%}
-    select
-        this_table.sku,
-        this_table.warehouse_id,
-        this_table.on_hand,
-        this_table.on_order,
-        this_table.committed
-    from {{ this }} as this_table
-    inner join rebuild_window
-        on this_table.position_date
-        = cast({{ dbt.dateadd('day', -1, 'rebuild_window.window_start') }} as date)
+        select
+            this_table.sku,
+            this_table.warehouse_id,
+            this_table.on_hand,
+            this_table.on_order,
+            this_table.committed
+        from {{ this }} as this_table
+        inner join rebuild_window
+            on
+                this_table.position_date
+                = cast({{ dbt.dateadd('day', -1, 'rebuild_window.window_start') }} as date)
     {%- else -%}
-    select
-        cast(null as {{ dbt.type_string() }}) as sku,
-        cast(null as {{ dbt.type_string() }}) as warehouse_id,
-        cast(0 as bigint) as on_hand,
-        cast(0 as bigint) as on_order,
-        cast(0 as bigint) as committed
-    where 1 = 0
+        select
+            cast(null as {{ dbt.type_string() }}) as sku,
+            cast(null as {{ dbt.type_string() }}) as warehouse_id,
+            cast(0 as bigint) as on_hand,
+            cast(0 as bigint) as on_order,
+            cast(0 as bigint) as committed
+        where 1 = 0
     {%- endif %}
 ),
 

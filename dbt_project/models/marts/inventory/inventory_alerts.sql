@@ -30,9 +30,10 @@ recent_sales as (
         sum(positions.units_sold) as units_sold_28d
     from positions
     cross join clock
-    where positions.position_date > cast(
-        {{ dbt.dateadd('day', -trailing_days, 'clock.clock_date') }} as date
-    )
+    where
+        positions.position_date > cast(
+            {{ dbt.dateadd('day', -trailing_days, 'clock.clock_date') }} as date
+        )
     group by positions.sku, positions.warehouse_id
 ),
 

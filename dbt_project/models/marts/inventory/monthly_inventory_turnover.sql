@@ -75,8 +75,9 @@ final as (
         case
             when stockout_days = 0 then cast(0 as double)
             when in_stock_days_28d > 0
-                then stockout_days * cast(in_stock_units_sold_28d as double)
-                / in_stock_days_28d
+                then
+                    stockout_days * cast(in_stock_units_sold_28d as double)
+                    / in_stock_days_28d
         end as lost_demand_units
     from monthly
 )

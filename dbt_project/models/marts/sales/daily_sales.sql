@@ -9,7 +9,7 @@
 -- One row per sales date x sku x warehouse x channel x ship-to region. Sales are dated by
 -- the order's ordered date, returns by their returned date. Incremental: a run rebuilds
 -- the days from (latest day already built - daily_sales_lookback_days) on.
-{% set lookback_days = var('daily_sales_lookback_days', 7) %}
+{% set lookback_days = var('daily_sales_lookback_days', 7) | int %}
 
 with lines as (
     select * from {{ ref('int_order_lines_priced') }}
@@ -20,11 +20,11 @@ returns as (
 ),
 
 {% if is_incremental() %}
-window_start as (
-    select
-        cast({{ dbt.dateadd('day', -lookback_days, 'max(sales_date)') }} as date) as first_date
-    from {{ this }}
-),
+    window_start as (
+        select
+            cast({{ dbt.dateadd('day', -lookback_days, 'max(sales_date)') }} as date) as first_date
+        from {{ this }}
+    ),
 {% endif %}
 
 sold as (
