@@ -55,6 +55,7 @@ dashboard: install ## Serve the dashboard on http://127.0.0.1:8501
 	$(BIN)/orderlens dashboard
 
 bench: install ## Benchmarks at SCALE=100k|1m|10m (figures printed and written to bench/results)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,bench]'
 	$(BIN)/python -m bench --scale $(SCALE)
 
 clean: ## Remove the virtual environment and dbt's build output (keeps data/)

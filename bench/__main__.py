@@ -9,7 +9,12 @@ from pathlib import Path
 
 from bench import build, ingest
 
-SUITES = {"ingest": ingest.main, "build": build.main, "dashboards": "bench.bench_dashboards"}
+SUITES = {
+    "ingest": ingest.main,
+    "build": build.main,
+    "dashboards": "bench.bench_dashboards",
+    "forecasting": "bench.bench_forecasting",
+}
 
 
 def main() -> None:
