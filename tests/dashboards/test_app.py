@@ -20,6 +20,8 @@ PAGES = [
     "pages/customers.py",
     "pages/efficiency.py",
     "pages/data_quality.py",
+    "pages/replenishment.py",
+    "pages/reports.py",
 ]
 TIMEOUT = 60
 
@@ -45,7 +47,12 @@ def test_every_page_renders_without_an_exception(with_data, page, lang):
     at = _open(page, lang=lang)
     assert not at.exception
     assert at.title[0].value
-    if page in ("pages/overview.py", "pages/sales.py", "pages/customers.py"):
+    if page in (
+        "pages/overview.py",
+        "pages/sales.py",
+        "pages/customers.py",
+        "pages/replenishment.py",
+    ):
         assert at.get("plotly_chart"), "expected charts"
 
 

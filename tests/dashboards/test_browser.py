@@ -40,7 +40,11 @@ PAGES = [
     ("data_quality", "", 1),
     ("product", "sku=SKU-B", 2),
     ("customer", "customer=C1", 1),
+    ("replenishment", "", 1),
+    ("reports", "", 0),  # its charts are on tabs: see the test of the reports tabs
 ]
+CHART = '[data-testid="stPlotlyChart"] .main-svg'
+TABLE = '[data-testid="stDataFrame"]'
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("servers")]
 
@@ -86,7 +90,7 @@ def test_every_page_draws_its_charts_in_a_real_browser(app_url, lang):
         try:
             for path, query, charts in PAGES:
                 page.goto(f"{app_url}/{path}?lang={lang}&{query}", wait_until="networkidle")
-                page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+                page.wait_for_selector(CHART if charts else TABLE, timeout=60_000)
                 page.wait_for_function(
                     "n => document.querySelectorAll("
                     "'[data-testid=\"stPlotlyChart\"] .main-svg').length >= n",
@@ -96,5 +100,29 @@ def test_every_page_draws_its_charts_in_a_real_browser(app_url, lang):
                 assert page.query_selector('[data-testid="stException"]') is None, path
                 name = path or "overview"
                 page.screenshot(path=str(SHOTS / f"{name}-{lang}.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_reports_tabs_compare_and_preview_draw_in_a_real_browser(app_url, lang):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tabs = {"en": ("Compare", "Build a report"), "zh": ("对比", "自定义报告")}[lang]
+    # the comparison draws a chart; the builder's preview (last complete week, empty in the
+    # fixture) is checked in AppTest, here its form must come up with its save button
+    ready = {"compare": CHART, "builder": '[data-testid="stButton"] button'}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{app_url}/reports?lang={lang}", wait_until="networkidle")
+            for name, tab in zip(("compare", "builder"), tabs, strict=True):
+                page.get_by_role("tab", name=tab).click()
+                panel = page.get_by_role("tabpanel", name=tab)
+                panel.locator(ready[name]).first.wait_for(state="visible", timeout=60_000)
+                assert page.query_selector('[data-testid="stException"]') is None, name
+                page.screenshot(path=str(SHOTS / f"reports-{name}-{lang}.png"), full_page=True)
         finally:
             browser.close()

@@ -24,9 +24,9 @@ import pytest
 
 from pipelines.forecasting import PlanParams, plan
 from pipelines.forecasting.classify import DEMAND_CLASSES
+from tests.fixtures.real_data import online_retail_csv
 
-REPO = Path(__file__).resolve().parents[2]
-RETAIL_CSV = REPO.parent / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+RETAIL_CSV = online_retail_csv()
 # The mapping's product numbering: 5 digits plus optional letters (85123A).
 PRODUCT_CODE = r"^[0-9]{5}[A-Za-z]*$"
 WAREHOUSE = "UK"

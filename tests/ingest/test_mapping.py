@@ -21,10 +21,11 @@ from pipelines.ingest.contract import TABLES
 from pipelines.ingest.mapping import MappedBatch, Mapping, MappingError, apply_mapping, load_mapping
 from pipelines.ingest.readers import ROW, BatchRejected, read_file
 from pipelines.settings import Settings
+from tests.fixtures.real_data import online_retail_csv
 
 REPO = Path(__file__).resolve().parents[2]
 ONLINE_RETAIL_MAPPING = REPO / "pipelines/ingest/mappings/online_retail.yaml"
-ONLINE_RETAIL_FILE = Path("/work/shared/data/online_retail/online_retail.csv.gz")
+ONLINE_RETAIL_FILE = online_retail_csv()
 
 SHOP_PATH = Path(__file__).parent / "samples" / "shop.yaml"
 

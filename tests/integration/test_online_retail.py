@@ -21,10 +21,11 @@ import pytest
 from pipelines.ingest.api import ingest_paths
 from pipelines.ingest.loader import BatchResult
 from pipelines.settings import Settings, get_settings
+from tests.fixtures.real_data import online_retail_csv
 from tests.fixtures.warehouse import dbt_build
 
 REPO = Path(__file__).resolve().parents[2]
-RETAIL_CSV = REPO.parent / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+RETAIL_CSV = online_retail_csv()
 MAPPING = REPO / "pipelines" / "ingest" / "mappings" / "online_retail.yaml"
 
 SOURCE_ROWS = 541_909
