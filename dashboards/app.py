@@ -34,9 +34,13 @@ def _pages(lang: str) -> dict[str, list[st.Page]]:
             page("inventory.py", "page_inventory", ":material/inventory_2:"),
             page("customers.py", "page_customers", ":material/groups:"),
         ],
+        t("nav_planning", lang): [
+            page("replenishment.py", "page_replenishment", ":material/local_mall:"),
+        ],
         t("nav_operations", lang): [
             page("efficiency.py", "page_efficiency", ":material/local_shipping:"),
             page("data_quality.py", "page_data_quality", ":material/fact_check:"),
+            page("reports.py", "page_reports", ":material/summarize:"),
             # reached by drill-down links, not from the menu
             page("product.py", "page_product", ":material/sell:", visibility="hidden"),
             page("customer.py", "page_customer", ":material/person:", visibility="hidden"),

@@ -142,10 +142,36 @@ def status(limit: int) -> None:
             "The ledger is empty: nothing has been ingested into this data directory yet."
         )
         return
-    table = Table(*rows.columns, title=f"Ingest ledger ({get_settings().warehouse_path})")
-    for row in rows.iter_rows():
-        table.add_row(*["" if v is None else str(v) for v in row])
+    table = Table(
+        "batch",
+        "source",
+        "status",
+        "in",
+        "loaded",
+        "quarantined",
+        "duplicate",
+        "released",
+        "finished (UTC)",
+        title=f"Ingest ledger ({get_settings().warehouse_path})",
+    )
+    notes = []
+    for row in rows.iter_rows(named=True):
+        table.add_row(
+            str(row["batch_id"]),
+            Path(row["source"]).name,
+            row["status"],
+            f"{row['rows_in']:,}",
+            f"{row['rows_loaded']:,}",
+            f"{row['rows_quarantined']:,}",
+            f"{row['rows_duplicate']:,}",
+            f"{row['rows_released']:,}",
+            row["finished_at_utc"],
+        )
+        if row["message"]:
+            notes.append(f"batch {row['batch_id']}: {row['message']}")
     console.print(table)
+    for note in notes:
+        console.print(note, soft_wrap=True)
 
 
 @main.group()

@@ -22,6 +22,13 @@ _LAYOUT = {
 }
 
 
+# A title above a one-line legend, both above the plot (the default legend sits on the title).
+_TITLED_LEGEND: dict[str, object] = {
+    "margin": {"l": 10, "r": 10, "t": 80, "b": 10},
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+}
+
+
 def _layout(fig: go.Figure, title: str, **extra: object) -> go.Figure:
     fig.update_layout(title={"text": title, "font": {"size": 15}}, **(_LAYOUT | extra))
     return fig
@@ -192,4 +199,101 @@ def histogram(frame: pl.DataFrame, lang: str, title: str) -> go.Figure:
     )
     fig.update_xaxes(title=t("lifetime_value", lang))
     fig.update_yaxes(title=t("customers", lang))
+    return _layout(fig, title, hovermode="closest")
+
+
+def forecast_bands(
+    actual: pl.DataFrame, forecast: pl.DataFrame, lang: str, title: str
+) -> go.Figure:
+    """Recent actual daily demand, then the forecast with its 95 % and 80 % intervals as bands."""
+    fig = go.Figure()
+    days = forecast["date"].to_list()
+    bands = (("lo95", "hi95", "interval_95", "rgba(31,119,180,0.15)"),)
+    bands += (("lo80", "hi80", "interval_80", "rgba(31,119,180,0.30)"),)
+    for low, high, name, colour in bands:
+        # the upper edge first, then the lower edge filled up to it: one band per interval
+        fig.add_trace(
+            go.Scatter(
+                x=days,
+                y=forecast[high].to_list(),
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=days,
+                y=forecast[low].to_list(),
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=colour,
+                name=t(name, lang),
+                customdata=forecast[high].to_list(),
+                hovertemplate=f"%{{y:,.1f}} – %{{customdata:,.1f}}<extra>{t(name, lang)}</extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=days,
+            y=forecast["forecast"].to_list(),
+            mode="lines",
+            line={"color": "#1f77b4", "dash": "dash"},
+            name=t("forecast", lang),
+            hovertemplate=f"%{{y:,.2f}}<extra>{t('forecast', lang)}</extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=actual["date"].to_list(),
+            y=actual["units"].to_list(),
+            mode="lines+markers",
+            marker={"size": 4},
+            line={"color": "#37474f"},
+            name=t("actual_demand", lang),
+            hovertemplate=f"%{{y:,}}<extra>{t('actual_demand', lang)}</extra>",
+        )
+    )
+    fig.update_yaxes(title=t("units", lang), rangemode="tozero")
+    return _layout(fig, title, **_TITLED_LEGEND)
+
+
+def grouped_bars(
+    frame: pl.DataFrame, lang: str, x: str, y: str, group: str, title: str, percent: bool = False
+) -> go.Figure:
+    """Bars of `y` per `x`, one colour per value of `group` side by side (plan vs naive)."""
+    fig = go.Figure()
+    fmt = "%{y:.1%}" if percent else "%{y:,.2f}"
+    for key in frame[group].unique(maintain_order=True).to_list():
+        part = frame.filter(pl.col(group) == key)
+        fig.add_trace(
+            go.Bar(
+                x=[_label(v, lang) for v in part[x].to_list()],
+                y=part[y].to_list(),
+                name=_label(key, lang),
+                hovertemplate=f"%{{x}}: {fmt}<extra>{_label(key, lang)}</extra>",
+            )
+        )
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, barmode="group", hovermode="closest", **_TITLED_LEGEND)
+
+
+def changes(frame: pl.DataFrame, lang: str, label: str, value: str, title: str) -> go.Figure:
+    """Signed changes (shares: 0.25 = +25 %) as horizontal bars, rises green, falls red."""
+    values = frame[value].to_list()
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=[_label(v, lang) for v in frame[label].to_list()],
+            orientation="h",
+            marker_color=["#2e7d32" if (v or 0) >= 0 else "#c62828" for v in values],
+            hovertemplate="%{y}: %{x:+.1%}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickformat="+.0%", zeroline=True)
     return _layout(fig, title, hovermode="closest")

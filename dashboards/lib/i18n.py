@@ -6,6 +6,7 @@ values that come from the data, such as segment names), so adding a language is 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -247,6 +248,171 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "expected_delivery_at": ("Expected delivery", "预计送达"),
     "average_delay_days": ("Average delay (days)", "平均延误（天）"),
     "lost_demand": ("Lost demand (units)", "损失需求（件）"),
+    # replenishment page
+    "nav_planning": ("Planning", "计划"),
+    "page_replenishment": ("Replenishment", "补货"),
+    "plan_missing_title": ("No replenishment plan yet", "尚无补货计划"),
+    "plan_missing_body": (
+        "The forecasting step writes the plan after the marts are built, and this published "
+        "version does not hold it yet. Run `orderlens build` (or materialize the forecasting "
+        "assets in Dagster); the page shows the plan as soon as it is published.",
+        "预测步骤在数据集构建完成后生成补货计划，当前发布的版本中还没有。请运行 "
+        "`orderlens build`（或在 Dagster 中物化预测资产）；计划发布后页面即显示。",
+    ),
+    "needs_order_only": ("Only lines that need an order", "只看需要下单的行"),
+    "reorder_list": ("Reorder list", "补货清单"),
+    "nothing_to_order": (
+        "Nothing needs ordering for these filters.",
+        "当前筛选条件下没有需要下单的商品。",
+    ),
+    "lines_to_order": ("Lines to order", "待下单行数"),
+    "units_to_order": ("Units to order", "待下单件数"),
+    "late_orders": ("Already late", "已逾期"),
+    "transfer_list": ("Transfers between warehouses", "仓间调拨"),
+    "no_transfers": (
+        "No transfer is suggested: no warehouse can cover another's shortfall more cheaply "
+        "than an order.",
+        "暂无调拨建议：没有哪个仓库能比下单更便宜地补足其他仓库的缺口。",
+    ),
+    "forecast_view": ("Forecast and backtest of one series", "单个序列的预测与回测"),
+    "choose_series": ("Product and warehouse", "商品与仓库"),
+    "forecast_title": ("Daily demand: {series}", "每日需求：{series}"),
+    "forecast": ("Forecast", "预测"),
+    "actual_demand": ("Actual demand", "实际需求"),
+    "interval_80": ("80% interval", "80% 区间"),
+    "interval_95": ("95% interval", "95% 区间"),
+    "model_why": (
+        "Demand class: {demand_class}. Model choice: {reason}",
+        "需求类型：{demand_class}。模型选择：{reason}",
+    ),
+    "vs_naive": (
+        "Seasonal naive on the same backtest: WAPE {wape}, MASE {mase}",
+        "同一回测上的季节性朴素预测：WAPE {wape}，MASE {mase}",
+    ),
+    "explain_details": ("How the order was worked out", "下单量的计算过程"),
+    "accuracy": (
+        "Forecast accuracy against the seasonal naive",
+        "预测准确度（对比季节性朴素预测）",
+    ),
+    "accuracy_title": ("{metric} by demand class", "各需求类型的 {metric}"),
+    "accuracy_empty": (
+        "No series has enough history to be backtested yet, so there is no accuracy to show.",
+        "还没有历史足够长、可以回测的序列，因此暂无准确度数据。",
+    ),
+    "needs_order": ("Needs order", "需下单"),
+    "order_qty": ("Order quantity", "下单数量"),
+    "order_by_date": ("Order by", "最晚下单日"),
+    "is_late": ("Late", "已逾期"),
+    "stockout_date": ("Projected stockout", "预计缺货日"),
+    "position": ("Stock position", "库存头寸"),
+    "reorder_point": ("Reorder point", "再订货点"),
+    "safety_stock": ("Safety stock", "安全库存"),
+    "transfer_in": ("Transfer in", "调入"),
+    "transfer_out": ("Transfer out", "调出"),
+    "demand_class": ("Demand class", "需求类型"),
+    "model_used": ("Model", "模型"),
+    "model_best": ("Best in backtest", "回测最佳"),
+    "model_reason": ("Why this model", "选择原因"),
+    "why": ("Why", "原因"),
+    "supplier_id": ("Supplier", "供应商"),
+    "from_warehouse": ("From", "调出仓"),
+    "to_warehouse": ("To", "调入仓"),
+    "quantity": ("Quantity", "数量"),
+    "cost_per_unit": ("Transfer cost per unit", "单位调拨成本"),
+    "buy_cost_per_unit": ("Order cost per unit", "单位采购成本"),
+    "lead_days": ("Lead days", "在途天数"),
+    "arrival_date": ("Arrives", "到达日期"),
+    "scope": ("Forecast", "预测方法"),
+    "n_series": ("Series", "序列数"),
+    "n_points": ("Points", "回测点数"),
+    "wape": ("WAPE", "WAPE"),
+    "mase": ("MASE", "MASE"),
+    "bias": ("Bias", "偏差"),
+    "coverage80": ("80% coverage", "80% 覆盖率"),
+    "coverage95": ("95% coverage", "95% 覆盖率"),
+    # reports page
+    "page_reports": ("Reports", "报告"),
+    "tab_archive": ("Archive", "归档"),
+    "tab_compare": ("Compare", "对比"),
+    "tab_builder": ("Build a report", "自定义报告"),
+    "archive_empty": (
+        "The report archive is empty. Snapshots appear here after a scheduled report runs, "
+        "or run one now: `orderlens report run weekly_sales`.",
+        "报告归档为空。定时报告运行后快照会出现在这里，也可以立即运行："
+        "`orderlens report run weekly_sales`。",
+    ),
+    "snapshots": ("Snapshots", "快照"),
+    "open_snapshot": ("Open a snapshot", "打开快照"),
+    "report": ("Report", "报告"),
+    "title": ("Title", "标题"),
+    "version": ("Version", "版本"),
+    "created_at": ("Created", "生成时间"),
+    "data_version": ("Data version", "数据版本"),
+    "data_clock": ("Data up to", "数据截至"),
+    "delivery_status": ("Delivery", "发送状态"),
+    "figures": ("Headline figures", "关键指标"),
+    "figure": ("Figure", "指标"),
+    "deliveries": ("Delivery attempts", "发送记录"),
+    "no_deliveries": ("This snapshot has not been sent.", "该快照尚未发送。"),
+    "delivery_failed": ("Delivery failed: {detail}", "发送失败：{detail}"),
+    "attempt": ("Attempt", "尝试次数"),
+    "at": ("At", "时间"),
+    "to": ("To", "收件方"),
+    "error": ("Error", "错误"),
+    "downloads": ("Files", "文件"),
+    "show_report": ("Show the report page here", "在此显示报告页面"),
+    "compare_needs_two": (
+        "Comparing needs two snapshots of the same report; the archive has none yet.",
+        "对比需要同一报告的两个快照，归档中还没有。",
+    ),
+    "snapshot_a": ("Earlier snapshot", "较早的快照"),
+    "snapshot_b": ("Later snapshot", "较新的快照"),
+    "compare_title": ("Change of each figure, {a} → {b}", "各指标的变化，{a} → {b}"),
+    "builder_intro": (
+        "Choose a mart and its columns; the report is checked against the published data "
+        "with the same rules as `orderlens report check`, previewed on the last complete "
+        "period, and saved as a YAML spec.",
+        "选择数据集及其字段；报告按与 `orderlens report check` 相同的规则对照已发布数据校验，"
+        "以最近一个完整期间预览，并保存为 YAML 规格。",
+    ),
+    "spec_name": ("Name (lowercase letters, digits, _)", "名称（小写字母、数字、下划线）"),
+    "title_en": ("Title (English)", "标题（英文）"),
+    "title_zh": ("Title (Chinese)", "标题（中文）"),
+    "report_language": ("Report language", "报告语言"),
+    "period_kind": ("Period", "期间"),
+    "schedule": ("Schedule (cron)", "计划（cron）"),
+    "recipients": ("Recipients (comma separated)", "收件人（逗号分隔）"),
+    "measures": ("Measures", "度量"),
+    "aggregation": ("Aggregation", "汇总方式"),
+    "dimensions": ("Dimensions", "维度"),
+    "date_column": ("Date column (picks the period)", "日期字段（用于选择期间）"),
+    "no_date_column": ("(none: the whole mart)", "（无：整个数据集）"),
+    "filters_of_report": ("Filters", "筛选条件"),
+    "filter_n": ("Filter {n}", "筛选 {n}"),
+    "filter_column": ("Column", "字段"),
+    "filter_op": ("Operator", "运算符"),
+    "filter_value": ("Value (lists: comma separated)", "值（列表用逗号分隔）"),
+    "sort_by": ("Sort by", "排序字段"),
+    "descending": ("Descending", "降序"),
+    "limit": ("Row limit", "行数上限"),
+    "chart_type": ("Chart", "图表"),
+    "preview": ("Preview", "预览"),
+    "preview_period": ("Preview of {period}", "{period} 预览"),
+    "preview_as_of": ("Preview as of the data clock", "截至数据日期的预览"),
+    "preview_empty": ("The preview has no rows.", "预览没有数据。"),
+    "spec_problems": ("The report is not valid yet:", "报告尚未通过校验："),
+    "bad_value": (
+        "Filter {n}: {value!r} is not a valid {kind}",
+        "筛选 {n}：{value!r} 不是有效的{kind}",
+    ),
+    "save_spec": ("Save the report", "保存报告"),
+    "saved_spec": ("Saved as {path}", "已保存为 {path}"),
+    "saved_specs": ("Saved reports", "已保存的报告"),
+    "spec_yaml": ("The spec (YAML)", "报告规格（YAML）"),
+    "catalog_empty": (
+        "The published data holds no marts to build a report from.",
+        "已发布的数据中没有可用于构建报告的数据集。",
+    ),
     "orders_overcount_note": (
         "Orders are summed over order-SKU rows of daily_sales: an order with several "
         "products counts once per product.",
@@ -302,6 +468,19 @@ STATUS: dict[str, tuple[str, str]] = {
     "failed": ("Failed", "失败"),
     "quarantined": ("Quarantined", "已隔离"),
     "released": ("Released", "已释放"),
+    "smooth": ("Smooth", "平稳"),
+    "erratic": ("Erratic", "波动"),
+    "intermittent": ("Intermittent", "间歇"),
+    "lumpy": ("Lumpy", "块状"),
+    "too_short": ("Too short", "历史过短"),
+    "no_demand": ("No demand", "无需求"),
+    "all": ("All", "全部"),
+    "plan": ("Plan's models", "计划所用模型"),
+    "naive": ("Seasonal naive", "季节性朴素"),
+    "delivered": ("Delivered", "已送达"),
+    "not sent": ("Not sent", "未发送"),
+    "retrying": ("Retrying", "重试中"),
+    "file_drop": ("File drop", "文件投递"),
     "A": ("A", "A 类"),
     "B": ("B", "B 类"),
     "C": ("C", "C 类"),
@@ -330,6 +509,11 @@ def status(value: object, lang: str) -> str:
         return "—"
     entry = STATUS.get(str(value))
     return entry[_index(lang)] if entry else str(value)
+
+
+def statuses(values: Iterable[object], lang: str) -> dict[str, str]:
+    """`status()` of several data values at once, as a mapping for a column's `replace`."""
+    return {str(v): status(v, lang) for v in values if v is not None}
 
 
 def parse_lang(value: str | None) -> Lang:

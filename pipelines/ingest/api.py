@@ -20,6 +20,7 @@ from pipelines.ingest.loader import Batch, BatchRejectedError, BatchResult, load
 from pipelines.ingest.loader import release_waiting as _release
 from pipelines.ingest.mapping import Mapping, apply_mapping, load_mapping
 from pipelines.ingest.readers import (
+    CSV_SUFFIXES,
     BatchRejected,
     file_sha256,
     list_input_files,
@@ -53,7 +54,7 @@ def batch_from_file(path: Path, mapping: Mapping | None, source_tz: str) -> Batc
     if table is None:
         known = ", ".join(TABLES)
         raise BatchRejected(
-            str(path),
+            path.name,
             f"cannot tell which table this file is for: name it <table>.<ext> or "
             f"<table>__<part>.<ext> with <table> one of {known}, or pass --mapping",
         )
@@ -95,11 +96,24 @@ def _load_one(
 ) -> BatchResult:
     try:
         batch = make()
-        return load_batch(con, batch)
+        try:
+            return load_batch(con, batch)
+        except MissingColumns as exc:
+            raise _missing_columns(batch, exc) from exc
     except (BatchRejected, BatchRejectedError) as exc:
         return _reject(con, source, str(exc), None)
-    except MissingColumns as exc:
-        return _reject(con, source, f"{Path(source).name}: {exc}", None)
+
+
+def _missing_columns(batch: Batch, exc: MissingColumns) -> BatchRejected:
+    """The rejection of a batch without a required column, naming the first one.
+
+    A file read as it is (no mapping) with a header row also gets that row's line, 1, so the
+    message names file, line and field like every other rejection.
+    """
+    name = Path(batch.source).name
+    with_header = name.lower().removesuffix(".gz").endswith((*CSV_SUFFIXES, ".xlsx"))
+    line = 1 if with_header and batch.mapping is None else None
+    return BatchRejected(name, str(exc), line=line, field=exc.columns[0])
 
 
 def ingest_paths(
@@ -164,6 +178,19 @@ def frame_digest(frame: pl.DataFrame, table: str) -> str:
     return "frame:" + digest.hexdigest()
 
 
+def _still_quarantined(con: duckdb.DuckDBPyConnection, ids: list[int]) -> list[int]:
+    """The given quarantine ids that are still held or waiting, in order."""
+    if not ids:
+        return []
+    rows = con.sql(
+        "SELECT quarantine_id FROM ops.quarantine "
+        "WHERE status IN ('held', 'waiting') AND quarantine_id IN (SELECT unnest(?)) "
+        "ORDER BY quarantine_id",
+        params=[ids],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def release(
     ids: list[int] | None = None,
     *,
@@ -182,7 +209,8 @@ def release(
                     [batch_id],
                 ).fetchall()
             ]
-        ids = ids or []
+        asked = ids or []
+        ids = _still_quarantined(con, asked)
         started = utcnow()
         con.execute("BEGIN TRANSACTION")
         try:
@@ -199,9 +227,15 @@ def release(
             result.rows_quarantined = len(ids) - released
             result.rows_released = released
             result.status = "partial" if result.rows_quarantined else "loaded"
-            result.message = (
-                f"released {released} of {len(ids)} quarantined row(s); the rest still fail"
-            )
+            result.message = f"released {released} of {len(ids)} quarantined row(s)"
+            if result.rows_quarantined:
+                result.message += "; the rest still fail"
+            ignored = sorted(set(asked) - set(ids))
+            if ignored:  # not counted as rows: they are released already, or never existed
+                listed = ", ".join(map(str, ignored))
+                result.message += f"; ignored id(s) neither held nor waiting: {listed}"
+            if not ids:
+                result.status = "empty"
             record_batch(con, result, None, started)
             con.execute("COMMIT")
         except BaseException:

@@ -57,7 +57,20 @@ def _timestamp(col: str, dtype: pl.Datetime, source_tz: str) -> pl.Expr:
     )
 
 
+# Commas are dropped only where they group thousands ("1,234.50"). Anywhere else a comma is
+# likely a decimal comma ("12,50" from a European export): dropping it would read 1250, so
+# the value is left to fail the cast and the row is quarantined naming the field.
+_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
+
+
+def _without_thousands_commas(text: pl.Expr) -> pl.Expr:
+    grouped = text.str.contains(_THOUSANDS)
+    return pl.when(grouped).then(text.str.replace_all(",", "", literal=True)).otherwise(text)
+
+
 def _cast_expr(col: str, dtype: pl.DataType, source: pl.DataType, source_tz: str) -> pl.Expr:
+    if dtype == pl.String:  # text is trimmed whatever its source: " C3 " is key C3
+        return _text(col)
     if dtype == source:
         return pl.col(col)
     if isinstance(dtype, pl.Datetime):
@@ -74,8 +87,9 @@ def _cast_expr(col: str, dtype: pl.DataType, source: pl.DataType, source_tz: str
             return pl.col(col).dt.date()
         return _text(col).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
     if dtype == pl.Boolean:
-        if source.is_numeric():
-            return pl.col(col).cast(pl.Boolean, strict=False)
+        if source.is_numeric():  # 1 and 0 only: 5 or 1e20 is no answer to a yes/no field
+            value = pl.col(col)
+            return pl.when(value == 1).then(True).when(value == 0).then(False)
         lower = _text(col).str.to_lowercase()
         return pl.when(lower.is_in(_TRUE)).then(True).when(lower.is_in(_FALSE)).then(False)
     if dtype == pl.Int64:
@@ -92,12 +106,10 @@ def _cast_expr(col: str, dtype: pl.DataType, source: pl.DataType, source_tz: str
         return pl.col(col).cast(pl.Int64, strict=False)
     if isinstance(dtype, pl.Decimal):
         if source == pl.String:
-            return _text(col).str.replace_all(",", "").cast(dtype, strict=False)
+            return _without_thousands_commas(_text(col)).cast(dtype, strict=False)
         if source.is_float():
             return pl.col(col).round(dtype.scale or 0).cast(dtype, strict=False)
         return pl.col(col).cast(dtype, strict=False)
-    if dtype == pl.String:
-        return _text(col)
     return pl.col(col).cast(dtype, strict=False)
 
 

@@ -57,7 +57,7 @@ def ledger(limit: int = 20, settings: Settings | None = None) -> pl.DataFrame:
     with reader(settings) as con:
         if not _has_ops(con):
             return pl.DataFrame()
-        return con.execute(LEDGER_SQL, [limit]).pl()
+        return con.sql(LEDGER_SQL, params=[limit]).pl()
 
 
 def quarantine_rows(
@@ -70,7 +70,7 @@ def quarantine_rows(
     with reader(settings) as con:
         if not _has_ops(con):
             return pl.DataFrame()
-        return con.execute(
+        return con.sql(
             """
             SELECT quarantine_id AS id, batch_id, source, source_row AS row, table_name,
                    field, reason_code, reason, status
@@ -81,7 +81,7 @@ def quarantine_rows(
             ORDER BY quarantine_id
             LIMIT ?
             """,
-            [batch_id, batch_id, table_name, table_name, status, status, limit],
+            params=[batch_id, batch_id, table_name, table_name, status, status, limit],
         ).pl()
 
 
@@ -89,7 +89,7 @@ def quarantine_row(quarantine_id: int, settings: Settings | None = None) -> dict
     with reader(settings) as con:
         if not _has_ops(con):
             return None
-        rows = con.execute(
-            "SELECT * FROM ops.quarantine WHERE quarantine_id = ?", [quarantine_id]
+        rows = con.sql(
+            "SELECT * FROM ops.quarantine WHERE quarantine_id = ?", params=[quarantine_id]
         ).pl()
     return rows.to_dicts()[0] if rows.height else None

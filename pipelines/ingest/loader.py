@@ -444,12 +444,13 @@ def release_waiting(
                 "WHERE status = 'waiting' ORDER BY quarantine_id"
             ).pl()
         else:
-            pending = con.execute(
+            # `con.sql` with params: DuckDB 2.0's `execute()` returns the connection, no `.pl()`.
+            pending = con.sql(
                 "SELECT quarantine_id, table_name, source_row, record, source_tz "
                 "FROM ops.quarantine "
                 "WHERE status IN ('waiting', 'held') AND quarantine_id IN (SELECT unnest(?)) "
                 "ORDER BY quarantine_id",
-                [only],
+                params=[only],
             ).pl()
         if pending.is_empty():
             return released

@@ -23,7 +23,14 @@ from pipelines.reports.query import data_clock
 from pipelines.reports.render import render_files
 from pipelines.reports.settings import ReportSettings, get_report_settings
 from pipelines.reports.snapshot import Snapshot, compute_snapshot, describe_filters
-from pipelines.reports.spec import BUILTIN_DIR, Spec, builtin_spec_paths, load_spec
+from pipelines.reports.spec import (
+    BUILTIN_DIR,
+    IDENTIFIER,
+    Spec,
+    builtin_spec_paths,
+    load_spec,
+)
+from pipelines.reports.user_specs import user_specs_dir
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import serving_path, serving_version, utcnow
 
@@ -42,14 +49,17 @@ class RunResult:
         return all(o.status == "delivered" for o in self.outcomes)
 
 
-def find_spec(name_or_path: str) -> Path:
-    """A built-in report by name, or a spec file by path."""
+def find_spec(name_or_path: str, settings: Settings | None = None) -> Path:
+    """A built-in report by name, a saved user report by name, or a spec file by path."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") and candidate.exists():
         return candidate
     builtin = BUILTIN_DIR / f"{name_or_path}.yaml"
     if builtin.exists():
         return builtin
+    user = user_specs_dir(settings or get_settings()) / f"{name_or_path}.yaml"
+    if IDENTIFIER.match(name_or_path) and user.exists():
+        return user
     names = ", ".join(p.stem for p in builtin_spec_paths())
     raise FileNotFoundError(f"no report {name_or_path!r}: give a spec file or one of {names}")
 

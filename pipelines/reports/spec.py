@@ -171,9 +171,14 @@ def _plain(node: yaml.Node, where: str, lines: dict[str, int]) -> Any:
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
+    return read_yaml_text(path.read_text(encoding="utf-8"), path)
+
+
+def read_yaml_text(text: str, path: Path) -> tuple[Any, dict[str, int]]:
+    """Like `read_yaml` for text not (yet) in a file; `path` names it in problems."""
     lines: dict[str, int] = {}
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1

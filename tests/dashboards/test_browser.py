@@ -117,7 +117,12 @@ def test_reports_tabs_compare_and_preview_draw_in_a_real_browser(app_url, lang):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
+            # A fresh server serves a deep link as a bare page (no app.py, no sidebar) until
+            # app.py has run once: open the app first, as the page test does.
+            page.goto(f"{app_url}/?lang={lang}", wait_until="networkidle")
+            page.wait_for_selector(CHART, timeout=60_000)
             page.goto(f"{app_url}/reports?lang={lang}", wait_until="networkidle")
+            page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=60_000)
             for name, tab in zip(("compare", "builder"), tabs, strict=True):
                 page.get_by_role("tab", name=tab).click()
                 panel = page.get_by_role("tabpanel", name=tab)

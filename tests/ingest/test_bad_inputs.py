@@ -1093,12 +1093,6 @@ def test_cli_ingest_exits_1_naming_file_line_and_field_of_each_rejected_file(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="pipelines/ingest/ledger.py calls con.execute(...).pl(), which DuckDB 2.0 lacks: "
-    "`quarantine list` and `show` crash (fix: con.sql(sql, params=...).pl())",
-)
 def test_cli_quarantine_list_and_show_print_the_reason_and_the_original_values(
     settings: Settings, tmp_path: Path
 ) -> None:

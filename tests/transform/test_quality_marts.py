@@ -1,0 +1,76 @@
+"""The quality mart on a hand-made ingest ledger, built by a real `dbt build`.
+
+Batches (start, UTC): 1 at 03-01 08:00, 2 at 03-01 20:00, 3 at 03-02 00:30.
+Quarantined rows:
+  q1 b1 orders type held          q4 b2 orders type held
+  q2 b1 orders type held          q5 b2 order_lines unknown_parent waiting
+  q3 b1 order_lines unknown_parent released (by a later batch)
+  q6 b3 customers missing held
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.fixtures.business import load_business_raw
+from tests.fixtures.quarantine import Quarantined, add_batch, add_quarantined
+from tests.transform.test_sales_marts import run_dbt
+
+SELECTION = "source:ops+"
+ROWS = [
+    Quarantined(1, 1, "orders", "type"),
+    Quarantined(2, 1, "orders", "type"),
+    Quarantined(3, 1, "order_lines", "unknown_parent", "released"),
+    Quarantined(4, 2, "orders", "type"),
+    Quarantined(5, 2, "order_lines", "unknown_parent", "waiting"),
+    Quarantined(6, 3, "customers", "missing"),
+]
+
+
+def build_quality_warehouse(work_dir: Path) -> Path:
+    warehouse = work_dir / "warehouse.duckdb"
+    load_business_raw(warehouse)
+    for batch_id, started in [(1, "2026-03-01 08:00"), (2, "2026-03-01 20:00"), (3, "2026-03-02 00:30")]:
+        add_batch(warehouse, batch_id, dt.datetime.fromisoformat(started))
+    add_quarantined(warehouse, ROWS)
+    result = run_dbt(warehouse, work_dir, "build", "--select", SELECTION)
+    assert result.returncode == 0, result.stdout[-4000:]
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield build_quality_warehouse(tmp_path_factory.mktemp("quality_marts"))
+
+
+def rows(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_quarantine_daily_counts_rows_per_day_table_reason_and_status(warehouse: Path) -> None:
+    assert rows(
+        warehouse,
+        "select quarantined_date, table_name, reason_code, status, rows_quarantined, batches "
+        "from marts.ingest_quarantine_daily order by all",
+    ) == [
+        # q3 was released later but stays on the day it was quarantined
+        (dt.date(2026, 3, 1), "order_lines", "unknown_parent", "released", 1, 1),
+        (dt.date(2026, 3, 1), "order_lines", "unknown_parent", "waiting", 1, 1),
+        # q1, q2 (batch 1) and q4 (batch 2, 20:00 the same day)
+        (dt.date(2026, 3, 1), "orders", "type", "held", 3, 2),
+        # q6: batch 3 started after midnight UTC, so it counts on the next day
+        (dt.date(2026, 3, 2), "customers", "missing", "held", 1, 1),
+    ]
+
+
+def test_quarantine_daily_totals_every_quarantined_row_once(warehouse: Path) -> None:
+    # Every row of ops.quarantine lands in exactly one row of the mart.
+    assert rows(warehouse, "select sum(rows_quarantined) from marts.ingest_quarantine_daily") == [
+        (len(ROWS),)
+    ]
