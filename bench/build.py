@@ -32,42 +32,45 @@ DATED = {
 
 
 def _split(sim: Path, target: Path) -> tuple[Path, Path]:
-    """Write the business without its last day to target/base, the last day to target/day."""
-    from pipelines.ingest.contract import TABLES
+    """Write the business without its last day to target/base, the last day to target/day.
+
+    File by file (a 10-million-line business does not fit in memory as text all at once).
+    """
     from pipelines.ingest.readers import read_file, table_for_path
 
-    frames: dict[str, pl.DataFrame] = {}
-    for path in sorted(sim.iterdir()):
-        table = table_for_path(path)
-        if table:
-            frame = read_file(path).drop("_source_row").with_columns(pl.all().cast(pl.String))
-            frames[table] = (
-                pl.concat([frames[table], frame], how="diagonal") if table in frames else frame
-            )
-    day = max(frames["orders"].get_column("ordered_at").str.slice(0, 10))
-    last = {}
-    for table, column in DATED.items():
-        stamp = frames[table].get_column(column).str.slice(0, 10)
-        last[table] = stamp >= day
-    # Children follow their parents into the day batch.
-    new_orders = frames["orders"].filter(last["orders"]).get_column("order_id")
-    new_pos = frames["purchase_orders"].filter(last["purchase_orders"]).get_column("po_id")
-    last["order_lines"] = frames["order_lines"].get_column("order_id").is_in(new_orders.implode())
-    last["purchase_order_lines"] = (
-        frames["purchase_order_lines"].get_column("po_id").is_in(new_pos.implode())
+    def load(path: Path) -> pl.DataFrame:
+        return read_file(path).drop("_source_row").with_columns(pl.all().cast(pl.String))
+
+    files = [(p, table_for_path(p)) for p in sorted(sim.iterdir()) if table_for_path(p)]
+    day = max(
+        load(p).get_column("ordered_at").str.slice(0, 10).max() for p, t in files if t == "orders"
     )
+    new_keys: dict[str, set[str]] = {"orders": set(), "purchase_orders": set()}
+    for path, table in files:
+        if table in new_keys:
+            key = "order_id" if table == "orders" else "po_id"
+            frame = load(path)
+            stamp = frame.get_column(DATED[table]).str.slice(0, 10)
+            new_keys[table] |= set(frame.filter(stamp >= day).get_column(key).to_list())
     base, daily = target / "base", target / "day"
     for folder in (base, daily):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-    for table in TABLES:
-        frame = frames[table]
-        mask = last.get(table)
-        if mask is None:
-            frame.write_parquet(base / f"{table}.parquet")
+    for path, table in files:
+        frame = load(path)
+        if table in DATED:
+            mask = frame.get_column(DATED[table]).str.slice(0, 10) >= day
+        elif table == "order_lines":
+            mask = frame.get_column("order_id").is_in(list(new_keys["orders"]))
+        elif table == "purchase_order_lines":
+            mask = frame.get_column("po_id").is_in(list(new_keys["purchase_orders"]))
+        else:
+            frame.write_parquet(base / f"{path.name.split('.')[0]}.parquet")
             continue
-        frame.filter(~mask).write_parquet(base / f"{table}.parquet")
-        frame.filter(mask).write_parquet(daily / f"{table}.parquet")
+        name = f"{path.name.split('.')[0]}.parquet"
+        frame.filter(~mask).write_parquet(base / name)
+        frame.filter(mask).write_parquet(daily / name)
+        del frame
     return base, daily
 
 

@@ -14,46 +14,16 @@ Order timelines of the fixture (order_events.csv; first occurrence of each event
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests.fixtures.business import load_business_raw
-
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
+from tests.fixtures.warehouse import dbt_build_selected
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_efficiency")]
-
-
-def _dbt_build(warehouse: Path, work_dir: Path, select: str) -> None:
-    """Run `dbt build` on the selection into `warehouse`, all dbt output kept in work_dir."""
-    env = {**os.environ, "ORDERLENS_WAREHOUSE": str(warehouse)}
-    command = [
-        str(DBT),
-        "build",
-        "--project-dir",
-        str(DBT_PROJECT),
-        "--profiles-dir",
-        str(DBT_PROJECT),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--select",
-        select,
-        # Only tests whose every parent is built: the other marts' tests stay out.
-        "--indirect-selection",
-        "cautious",
-    ]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout[-4000:]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +31,7 @@ def marts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyC
     work_dir = tmp_path_factory.mktemp("dbt_efficiency")
     warehouse = work_dir / "warehouse.duckdb"
     load_business_raw(warehouse)
-    _dbt_build(warehouse, work_dir, "+marts.efficiency")
+    dbt_build_selected(warehouse, work_dir, "+marts.efficiency")
     con = duckdb.connect(str(warehouse), read_only=True)
     yield con
     con.close()

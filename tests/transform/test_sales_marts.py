@@ -22,10 +22,7 @@ Data clock = latest counted ordered date = 2026-03-10.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -35,8 +32,8 @@ import duckdb
 import pytest
 
 from tests.fixtures.business import BUSINESS_DIR, load_business_raw
+from tests.fixtures.warehouse import dbt_build_selected, run_dbt
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 # The base business plus this area's own files; order_events is written below.
 FIXTURE_TABLES = [
     "suppliers",
@@ -61,30 +58,6 @@ O10,allocated,2026-03-10T08:00:00Z,WH-S,,
 SELECTION = ["staging", "int_orders_classified+", "int_order_lines_returned+"]
 
 
-def run_dbt(warehouse: Path, work_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the dbt CLI on the project against `warehouse`, with target and logs in work_dir."""
-    dbt = Path(sys.executable).with_name("dbt")
-    env = {**os.environ, "ORDERLENS_WAREHOUSE": str(warehouse)}
-    return subprocess.run(
-        [
-            str(dbt),
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(work_dir / "target"),
-            "--log-path",
-            str(work_dir / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def build_business_warehouse(work_dir: Path) -> Path:
     """Load the fixture business into a fresh warehouse in work_dir and `dbt build` it."""
     folder = work_dir / "business"
@@ -94,10 +67,7 @@ def build_business_warehouse(work_dir: Path) -> Path:
     (folder / "order_events.csv").write_text(ORDER_EVENTS_CSV, encoding="utf-8")
     warehouse = work_dir / "warehouse.duckdb"
     load_business_raw(warehouse, folder)
-    result = run_dbt(
-        warehouse, work_dir, "build", "--select", *SELECTION, "--indirect-selection", "cautious"
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
+    dbt_build_selected(warehouse, work_dir, *SELECTION)
     return warehouse
 
 
