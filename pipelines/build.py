@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 import dagster as dg
 
@@ -15,9 +19,10 @@ class BuildOutcome:
     materialized: list[str]
     failed_checks: list[str]
     step_seconds: dict[str, float]
+    log: Path
 
 
-def build_all(settings: Settings | None = None) -> BuildOutcome:
+def build_all(settings: Settings | None = None, verbose: bool = False) -> BuildOutcome:
     """Materialize every asset (ingest of landed files, dbt build with its tests, publish)."""
     from pipelines.definitions import build_definitions
 
@@ -25,7 +30,16 @@ def build_all(settings: Settings | None = None) -> BuildOutcome:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     job = build_definitions().resolve_job_def("build_everything")
     with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        level = "DEBUG" if verbose else "WARNING"
+        # dbt's own progress goes to stdout; unless asked for, it goes to the build log.
+        log = settings.data_dir / "logs" / "build.log"
+        log.parent.mkdir(exist_ok=True)
+        with log.open("w", encoding="utf-8") as out, _maybe_redirect(out, not verbose):
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+            )
         step_seconds = _step_seconds(instance, result.run_id)
     materialized = sorted(
         event.asset_key.to_user_string()
@@ -44,7 +58,12 @@ def build_all(settings: Settings | None = None) -> BuildOutcome:
         materialized=materialized,
         failed_checks=failed,
         step_seconds=step_seconds,
+        log=log,
     )
+
+
+def _maybe_redirect(target: IO[str], redirect: bool) -> AbstractContextManager[object]:
+    return contextlib.redirect_stdout(target) if redirect else contextlib.nullcontext()
 
 
 def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:

@@ -234,18 +234,25 @@ def quarantine_release(ids: tuple[int, ...], batch_id: int | None) -> None:
 
 
 @main.command()
-def build() -> None:
+@click.option("--verbose", is_flag=True, help="Show every Dagster and dbt log line.")
+def build(verbose: bool) -> None:
     """Run the whole graph in process: ingest landed files, dbt build (with tests), publish."""
     from pipelines.build import build_all
 
-    with console.status("building: ingest -> dbt build -> publish ..."):
-        outcome = build_all()
+    with console.status("building: ingest -> dbt build -> forecasting -> publish ..."):
+        outcome = build_all(verbose=verbose)
     console.print(f"materialized {len(outcome.materialized)} asset(s)")
     for check in outcome.failed_checks:
         err.print(f"[yellow]failed check[/] {check}")
     if not outcome.success:
-        err.print("[red]the build failed[/]: see the log above")
+        failed = [step for step, _ in outcome.step_seconds.items()]
+        err.print(f"[red]the build failed[/] (steps run: {', '.join(failed)})")
+        if not verbose:
+            lines = outcome.log.read_text(encoding="utf-8").splitlines()[-25:]
+            err.print("\n".join(lines), markup=False, highlight=False)
+            err.print(f"the whole log: {outcome.log}")
         sys.exit(1)
+    console.print(f"published; dbt's log of this build: {outcome.log}")
 
 
 @main.command()

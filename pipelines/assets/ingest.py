@@ -11,6 +11,12 @@ from pipelines.settings import get_settings
 SUPPORTED = (".csv", ".txt", ".gz", ".jsonl", ".ndjson", ".json", ".parquet", ".xlsx")
 
 
+OPS_TABLES = {
+    "ingest_batches": "The ingest ledger: one row per batch with where its rows went.",
+    "quarantine": "One row per row held back by the ingest, with its reasons and original values.",
+}
+
+
 class IngestConfig(dg.Config):
     paths: list[str] = []  # files to load; empty: every file now in data/landing/
     mapping: str | None = None
@@ -28,8 +34,14 @@ def landed_files(landing: Path) -> list[Path]:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["raw", name], description=table.grain, group_name="ingest")
-        for name, table in TABLES.items()
+        *[
+            dg.AssetSpec(["raw", name], description=table.grain, group_name="ingest")
+            for name, table in TABLES.items()
+        ],
+        *[
+            dg.AssetSpec(["ops", name], description=description, group_name="ingest")
+            for name, description in OPS_TABLES.items()
+        ],
     ],
     can_subset=True,
     pool="warehouse",
@@ -65,15 +77,15 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig):
     counts: dict[str, int] = {}
     if settings.warehouse_path.exists():
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-            for name in TABLES:
-                sql = f"SELECT count(*) FROM raw.{name}"  # noqa: S608 (contract names)
-                counts[name] = int(con.sql(sql).fetchall()[0][0])
+            for schema, names in (("raw", list(TABLES)), ("ops", list(OPS_TABLES))):
+                for name in names:
+                    sql = f"SELECT count(*) FROM {schema}.{name}"  # noqa: S608 (fixed names)
+                    counts[f"{schema}.{name}"] = int(con.sql(sql).fetchall()[0][0])
     for key in context.selected_asset_keys:
-        name = key.path[-1]
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
-                "rows": dg.MetadataValue.int(counts.get(name, 0)),
+                "rows": dg.MetadataValue.int(counts.get(".".join(key.path), 0)),
                 "batches_this_run": dg.MetadataValue.int(len(results)),
                 "rejected_files": dg.MetadataValue.int(len(rejected)),
             },

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
+from pipelines.reports.retry import caught_up, retry_pending
 from pipelines.reports.runner import report_specs, run_alerts, run_report
 from pipelines.reports.spec import Spec
 
@@ -59,9 +60,21 @@ def _alerts_asset(specs: Sequence[Spec], upstream: Sequence[dg.AssetKey]) -> dg.
         key=ALERTS_KEY,
         deps=list(upstream),
         group_name=GROUP,
-        description="Alert rules evaluated after every build; each sent at most once per day.",
+        description="Alert rules evaluated after every build, each sent at most once per day; "
+        "report e-mails that failed before are retried with back-off.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                "deliveries_caught_up",
+                asset=ALERTS_KEY,
+                description="No archived report snapshot is left with an undelivered e-mail.",
+            )
+        ],
     )
     def alerts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        # Retried first: a broken alert rule must not hold back a pending report.
+        retried = retry_pending()
+        for outcome in retried:
+            context.log.info(f"retry {outcome.name}: {outcome.status} ({outcome.detail})")
         results = run_alerts(specs)
         for row in results:
             context.log.info(f"{row['rule']}: {row['status']}")
@@ -71,7 +84,22 @@ def _alerts_asset(specs: Sequence[Spec], upstream: Sequence[dg.AssetKey]) -> dg.
                 "rules": dg.MetadataValue.json(results),
                 "triggered": sum(1 for r in results if r["status"] in ("sent", "triggered")),
                 "send_failures": len(failed),
-            }
+                "deliveries_retried": sum(
+                    1 for o in retried if o.status in ("delivered", "failed")
+                ),
+            },
+            # Still failing after this build's retry stays visible until a later one succeeds.
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="deliveries_caught_up",
+                    passed=caught_up(retried),
+                    # Given up (retry rounds spent) only: a warning, no longer retried.
+                    severity=dg.AssetCheckSeverity.WARN
+                    if all(o.status in ("delivered", "gave up") for o in retried)
+                    else dg.AssetCheckSeverity.ERROR,
+                    metadata={o.name: f"{o.status}: {o.detail}" for o in retried},
+                )
+            ],
         )
 
     return alerts

@@ -46,7 +46,9 @@ def _rows(con: duckdb.DuckDBPyConnection, cond: Condition, catalog: Catalog) -> 
     columns = catalog.columns(cond.mart)
     shown = [_ident(c, columns) for c in (cond.show_columns or tuple(columns))]
     where, params = where_clause(cond.filters, columns)
-    sql = f"select {', '.join(shown)} from {_table(cond.mart, catalog)}{where} limit ?"  # noqa: S608 - allow-listed identifiers only
+    # Newest rows first when the rule names its date column: those are what changed.
+    order = f" order by {_ident(cond.date_column, columns)} desc" if cond.date_column else ""
+    sql = f"select {', '.join(shown)} from {_table(cond.mart, catalog)}{where}{order} limit ?"  # noqa: S608 - allow-listed identifiers only
     return fetch(con, sql, [*params, cond.limit])
 
 

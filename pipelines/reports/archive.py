@@ -47,7 +47,8 @@ class ArchivedSnapshot:
             latest[entry["channel"]] = entry["status"]
         if not latest:
             return "not sent"
-        return "failed" if "failed" in latest.values() else "delivered"
+        # A run killed between attempts leaves `retrying` last: that is not a delivery.
+        return "delivered" if set(latest.values()) == {"delivered"} else "failed"
 
 
 def _versions(folder: Path) -> list[int]:
@@ -126,6 +127,26 @@ def list_snapshots(archive_dir: Path, report: str | None = None) -> list[Archive
 def latest_snapshot(archive_dir: Path, report: str, period: str) -> ArchivedSnapshot | None:
     matches = [s for s in list_snapshots(archive_dir, report) if s.period == period]
     return matches[0] if matches else None
+
+
+def _as_of(manifest: dict[str, Any]) -> str:
+    """The date a snapshot describes: its period's start, or the data clock of an as-of report."""
+    return str(manifest["period"].get("start") or manifest.get("data_clock") or "")
+
+
+def previous_snapshot(archive_dir: Path, report: str, as_of: str) -> ArchivedSnapshot | None:
+    """The snapshot a new one of `report` about `as_of` (period start or clock) follows.
+
+    That is the newest archived snapshot of the same report about the same or an earlier
+    period: an earlier version of the period when it is re-run, else the last period
+    archived before it. Snapshots of later periods (a back-fill) are never its base.
+    """
+    earlier = [
+        (_as_of(snapshot.manifest), snapshot.version, snapshot)
+        for snapshot in list_snapshots(archive_dir, report)
+    ]
+    earlier = [entry for entry in earlier if entry[0] <= as_of]
+    return max(earlier, key=lambda entry: entry[:2])[2] if earlier else None
 
 
 def record_delivery(snapshot_dir: Path, entry: dict[str, Any]) -> None:

@@ -84,7 +84,30 @@ def run(name: str, period: str | None, send: bool, to: tuple[str, ...]) -> None:
     for outcome in result.outcomes:
         colour = "green" if outcome.status == "delivered" else "red"
         console.print(f"[{colour}]{outcome.channel}: {outcome.status}[/] ({outcome.detail})")
+    if send or to:
+        # The mail server is meant to be reachable now: catch up on earlier failed e-mails.
+        _print_retries()
     if not result.delivered:
+        sys.exit(3)
+
+
+def _print_retries() -> list[str]:
+    from pipelines.reports.retry import retry_pending
+
+    outcomes = retry_pending()
+    for outcome in outcomes:
+        colour = {"delivered": "green", "waiting": "yellow"}.get(outcome.status, "red")
+        console.print(f"[{colour}]retry {outcome.name}: {outcome.status}[/] ({outcome.detail})")
+    return [o.status for o in outcomes]
+
+
+@report.command()
+def retry() -> None:
+    """Retry the e-mails of archived snapshots whose delivery failed (after their back-off)."""
+    statuses = _print_retries()
+    if not statuses:
+        console.print("no undelivered e-mail in the archive")
+    if any(s != "delivered" for s in statuses):
         sys.exit(3)
 
 

@@ -9,7 +9,7 @@ import shutil
 import smtplib
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -32,10 +32,13 @@ _BODY = jinja2.Environment(autoescape=True).from_string(
 <h2>{{ title }} · {{ period }}</h2>
 <p>Data version <code>{{ version }}</code>. The full report is attached (PDF, XLSX).</p>
 <table style="border-collapse: collapse" border="1" cellpadding="4">
-<tr><th>Figure</th><th>This period</th><th>vs previous</th><th>vs a year before</th></tr>
+<tr><th>Figure</th><th>This period</th><th>vs previous</th><th>vs a year before</th>
+<th>vs the previous snapshot</th></tr>
 {% for f in figures %}<tr><td>{{ f.label }}</td><td>{{ fmt(f.value) }}</td>
 <td>{{ delta(f.change_vs_previous, f.change_vs_previous_pct) }}</td>
-<td>{{ delta(f.change_vs_year_ago, f.change_vs_year_ago_pct) }}</td></tr>{% endfor %}
+<td>{{ delta(f.change_vs_year_ago, f.change_vs_year_ago_pct) }}</td>
+<td>{{ delta(f.get("change_vs_previous_snapshot"), f.get("change_vs_previous_snapshot_pct")) }}</td>
+</tr>{% endfor %}
 </table>
 {% if rows_html %}{{ rows_html | safe }}{% endif %}
 </body></html>"""
@@ -107,12 +110,17 @@ def send_email(
     smtp: SmtpSettings,
     rows_html: str = "",
     sleep: Callable[[float], None] = time.sleep,
+    extra: Mapping[str, Any] | None = None,
 ) -> Outcome:
-    """Send with retries and exponential back-off; log every attempt; raise if all fail."""
+    """Send with retries and exponential back-off; log every attempt; raise if all fail.
+
+    `extra` is added to every log entry (a later run's retry marks its round there).
+    """
     message = build_message(snapshot, smtp.sender, recipients, rows_html)
     delays = smtp.delays()
     for attempt in range(1, smtp.attempts + 1):
         entry: dict[str, Any] = {
+            **(extra or {}),
             "channel": "email",
             "attempt": attempt,
             "at": utcnow().isoformat(),

@@ -14,6 +14,10 @@ WORDS: dict[str, dict[str, str]] = {
         "previous": "Previous period",
         "change": "Change",
         "year_ago": "A year before",
+        "last_snapshot": "Previous snapshot",
+        "last_snapshot_is": "Previous snapshot: {period} v{version} (data version {data_version}, "
+        "created {created}).",
+        "no_snapshot": "No previous snapshot of this report: this is the first.",
         "what_changed": "What changed",
         "what": "Mover",
         "no_change": "Nothing changed against the previous period.",
@@ -34,6 +38,10 @@ WORDS: dict[str, dict[str, str]] = {
         "previous": "上期",
         "change": "变化",
         "year_ago": "去年同期",
+        "last_snapshot": "上次快照",
+        "last_snapshot_is": "上次快照：{period} v{version}"
+        "（数据版本 {data_version}，生成于 {created}）。",
+        "no_snapshot": "本报告尚无以前的快照：这是第一份。",
         "what_changed": "主要变化",
         "what": "变动项",
         "no_change": "与上期相比没有变化。",

@@ -111,6 +111,7 @@ def render_html(
         data_version=snapshot.data_version,
         created_at=created_at,
         figures=[f.as_dict() for f in snapshot.headline()],
+        baseline=snapshot.baseline,
         movers=snapshot.movers,
         sections=_sections(snapshot, chart_html),
         plotly_js=None if png_paths is not None else get_plotlyjs(),

@@ -14,7 +14,13 @@ from typing import Any
 
 import duckdb
 
-from pipelines.reports.archive import ArchivedSnapshot, new_snapshot, publish_snapshot, sha256
+from pipelines.reports.archive import (
+    ArchivedSnapshot,
+    new_snapshot,
+    previous_snapshot,
+    publish_snapshot,
+    sha256,
+)
 from pipelines.reports.catalog import Catalog, load_catalog, validate_spec
 from pipelines.reports.charts import EmptyReport
 from pipelines.reports.delivery import DeliveryFailed, Outcome, file_drop, send_email
@@ -22,7 +28,12 @@ from pipelines.reports.periods import Period, parse_period
 from pipelines.reports.query import data_clock
 from pipelines.reports.render import render_files
 from pipelines.reports.settings import ReportSettings, get_report_settings
-from pipelines.reports.snapshot import Snapshot, compute_snapshot, describe_filters
+from pipelines.reports.snapshot import (
+    Snapshot,
+    compare_with_snapshot,
+    compute_snapshot,
+    describe_filters,
+)
 from pipelines.reports.spec import (
     BUILTIN_DIR,
     IDENTIFIER,
@@ -110,6 +121,7 @@ def _manifest(snapshot: Snapshot, created_at: dt.datetime, settings: Settings) -
         "rows": {s.section.id: s.frame.height for s in snapshot.sections},
         "figures": [f.as_dict() for f in snapshot.headline()],
         "movers": [{**dataclasses.asdict(m), "change": m.change} for m in snapshot.movers],
+        "previous_snapshot": snapshot.baseline,
     }
 
 
@@ -136,9 +148,26 @@ def archive_snapshot(
 ) -> ArchivedSnapshot:
     created_at = utcnow()
     label = snapshot.period.label if snapshot.period else f"asof-{snapshot.clock}"
+    snapshot = with_previous_snapshot(snapshot, reports.archive_dir)
     with new_snapshot(reports.archive_dir, snapshot.spec.name, label) as staging:
         render_files(snapshot, staging, created_at)
         return publish_snapshot(staging, _manifest(snapshot, created_at, settings))
+
+
+def with_previous_snapshot(snapshot: Snapshot, archive_dir: Path) -> Snapshot:
+    """Compare the figures with the report's previous archived snapshot (if there is one)."""
+    before = previous_snapshot(archive_dir, snapshot.spec.name, snapshot.as_of)
+    if before is None:
+        return compare_with_snapshot(snapshot, None, None)
+    manifest = before.manifest
+    baseline = {
+        "period": before.period,
+        "version": before.version,
+        "data_version": manifest.get("data_version"),
+        "created_at": manifest.get("created_at"),
+        "path": f"{before.report}/{before.period}/v{before.version}",
+    }
+    return compare_with_snapshot(snapshot, baseline, manifest)
 
 
 def deliver(

@@ -15,6 +15,7 @@ from pipelines.settings import Settings, get_settings
 
 Security = Literal["none", "starttls", "tls"]
 SECURITY_MODES: tuple[Security, ...] = ("none", "starttls", "tls")
+RETRY_DELAY_CAP_S = 24 * 3600.0  # a pending report is tried at least daily
 
 
 def _env(name: str, default: str) -> str:
@@ -32,10 +33,18 @@ class SmtpSettings:
     timeout_s: float
     attempts: int
     backoff_s: float
+    # Later runs retry a failed delivery: not before retry_backoff_s * 2**(rounds - 1) after
+    # the last attempt (capped at a day), and at most `retry_rounds` rounds in all.
+    retry_backoff_s: float = 900.0
+    retry_rounds: int = 10
 
     def delays(self) -> list[float]:
         """Waits between attempts: exponential back-off (b, 2b, 4b, ...)."""
         return [self.backoff_s * 2**i for i in range(max(self.attempts - 1, 0))]
+
+    def retry_delay(self, rounds: int) -> float:
+        """Wait after `rounds` failed delivery rounds before a later run tries again."""
+        return min(self.retry_backoff_s * 2 ** max(rounds - 1, 0), RETRY_DELAY_CAP_S)
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,8 @@ def get_smtp_settings() -> SmtpSettings:
         timeout_s=float(_env("SMTP_TIMEOUT", "20")),
         attempts=int(_env("SMTP_ATTEMPTS", "4")),
         backoff_s=float(_env("SMTP_BACKOFF", "30")),
+        retry_backoff_s=float(_env("SMTP_RETRY_BACKOFF", "900")),
+        retry_rounds=int(_env("SMTP_RETRY_ROUNDS", "10")),
     )
 
 

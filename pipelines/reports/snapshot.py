@@ -1,13 +1,16 @@
 """Compute a report snapshot: each section's rows and chart, headline figures with their
-changes against the previous period and the same period a year before, and the biggest movers.
+changes against the previous period, the same period a year before and the previous archived
+snapshot of the report, and the biggest movers.
 
-Pure reading: one read-only connection to the serving file, nothing written.
+Pure reading: one read-only connection to the serving file (and the previous snapshot's
+manifest, handed in), nothing written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +37,9 @@ class Figure:
     value: float | None
     previous: float | None
     year_ago: float | None
+    # The same figure as the previous archived snapshot of this report reported it: what
+    # changed since the reader last saw it (late data included), not only period on period.
+    previous_snapshot: float | None = None
 
     def change(self, base: float | None) -> tuple[float | None, float | None]:
         if self.value is None or base is None:
@@ -44,12 +50,15 @@ class Figure:
     def as_dict(self) -> dict[str, Any]:
         prev, prev_pct = self.change(self.previous)
         year, year_pct = self.change(self.year_ago)
+        last, last_pct = self.change(self.previous_snapshot)
         return {
             **dataclasses.asdict(self),
             "change_vs_previous": prev,
             "change_vs_previous_pct": prev_pct,
             "change_vs_year_ago": year,
             "change_vs_year_ago_pct": year_pct,
+            "change_vs_previous_snapshot": last,
+            "change_vs_previous_snapshot_pct": last_pct,
         }
 
 
@@ -82,9 +91,43 @@ class Snapshot:
     data_version: str
     sections: list[SectionResult]
     movers: list[Mover]
+    # Which archived snapshot the figures were compared with (report, period, version, ...);
+    # None when this is the report's first.
+    baseline: dict[str, Any] | None = None
 
     def headline(self) -> list[Figure]:
         return [f for s in self.sections for f in s.figures]
+
+    @property
+    def as_of(self) -> str:
+        """The date the snapshot describes: its period's start, or the data clock."""
+        return str(self.period.start if self.period else (self.clock or ""))
+
+
+def compare_with_snapshot(
+    snapshot: Snapshot, baseline: Mapping[str, Any] | None, manifest: Mapping[str, Any] | None
+) -> Snapshot:
+    """The snapshot with every figure set beside the same figure of an earlier manifest.
+
+    A figure the earlier snapshot did not have (a section added since) gets no base: None.
+    """
+    before = {
+        (f["section"], f["measure"]): _number(f.get("value"))
+        for f in (manifest or {}).get("figures", [])
+    }
+    sections = [
+        dataclasses.replace(
+            result,
+            figures=[
+                dataclasses.replace(f, previous_snapshot=before.get((f.section, f.measure)))
+                for f in result.figures
+            ],
+        )
+        for result in snapshot.sections
+    ]
+    return dataclasses.replace(
+        snapshot, sections=sections, baseline=dict(baseline) if baseline else None
+    )
 
 
 def describe_filters(filters: tuple[Filter, ...]) -> str:

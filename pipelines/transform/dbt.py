@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import writer_lock
@@ -82,7 +88,9 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=OrderLensTranslator(),
+        dagster_dbt_translator=OrderLensTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
+        ),
         pool="warehouse",
     )
     def orderlens_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:

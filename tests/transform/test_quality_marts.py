@@ -19,7 +19,7 @@ import pytest
 
 from tests.fixtures.business import load_business_raw
 from tests.fixtures.quarantine import Quarantined, add_batch, add_quarantined
-from tests.transform.test_sales_marts import run_dbt
+from tests.fixtures.warehouse import dbt_build_selected
 
 SELECTION = "source:ops+"
 ROWS = [
@@ -35,11 +35,14 @@ ROWS = [
 def build_quality_warehouse(work_dir: Path) -> Path:
     warehouse = work_dir / "warehouse.duckdb"
     load_business_raw(warehouse)
-    for batch_id, started in [(1, "2026-03-01 08:00"), (2, "2026-03-01 20:00"), (3, "2026-03-02 00:30")]:
+    for batch_id, started in [
+        (1, "2026-03-01 08:00"),
+        (2, "2026-03-01 20:00"),
+        (3, "2026-03-02 00:30"),
+    ]:
         add_batch(warehouse, batch_id, dt.datetime.fromisoformat(started))
     add_quarantined(warehouse, ROWS)
-    result = run_dbt(warehouse, work_dir, "build", "--select", SELECTION)
-    assert result.returncode == 0, result.stdout[-4000:]
+    dbt_build_selected(warehouse, work_dir, SELECTION)
     return warehouse
 
 
