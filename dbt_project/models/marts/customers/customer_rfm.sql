@@ -4,6 +4,10 @@ with scored as (
     select * from {{ ref('int_customers_rfm_scored') }}
 ),
 
+customers as (
+    select * from {{ ref('stg_customers') }}
+),
+
 clock as (
     select {{ data_clock_date() }} as clock_date
 ),
@@ -11,6 +15,7 @@ clock as (
 final as (
     select
         scored.customer_id,
+        customers.region,
         scored.as_of_date,
         scored.last_order_date,
         scored.recency_days,
@@ -24,6 +29,8 @@ final as (
     from scored
     inner join clock
         on scored.as_of_date = clock.clock_date
+    left join customers
+        on scored.customer_id = customers.customer_id
 )
 
 select * from final

@@ -105,6 +105,8 @@ scored as (
 final as (
     select
         customers.customer_id,
+        customers.customer_name,
+        customers.region,
         scored.first_order_date,
         scored.last_order_date,
         cast(coalesce(scored.orders, 0) as bigint) as orders,
