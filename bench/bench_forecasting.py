@@ -115,6 +115,7 @@ def business(n_series: int, days: int, seed: int) -> dict[str, Any]:
                 "supplier_id": [f"SUP{i % 5}" for i in range(n_skus)],
                 "unit_cost": rng.uniform(2, 50, n_skus),
                 "list_price": rng.uniform(60, 120, n_skus),
+                "abc_class": ["ABC"[min(i % 5, 2)] for i in range(n_skus)],
                 "pack_size": rng.choice([1, 6, 12], n_skus),
                 "min_order_qty": rng.choice([1, 24, 50], n_skus),
             }

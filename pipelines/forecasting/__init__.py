@@ -16,7 +16,7 @@ it returns. The frames `plan()` returns:
   seasonal naive (`naive`) over the same backtest points: WAPE, MASE, bias, coverage.
 
 Modules: demand (censored daily series), classify (Syntetos-Boylan), models (statsforecast
-per class), backtest (metrics, choice), lead_time, abc, policy (safety stock, ROP, EOQ),
+per class), backtest (metrics, choice), lead_time, policy (safety stock, ROP, EOQ),
 projection (walking a forecast), transfers, explain, planner (`plan()`).
 """
 

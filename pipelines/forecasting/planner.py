@@ -19,7 +19,6 @@ from datetime import date, timedelta
 import polars as pl
 
 from pipelines.forecasting import backtest as bt
-from pipelines.forecasting.abc import abc_classes
 from pipelines.forecasting.classify import classify_demand
 from pipelines.forecasting.demand import SERIES, daily_demand
 from pipelines.forecasting.explain import with_explanation
@@ -81,8 +80,8 @@ def plan(
     stock_flags: `sku`, `warehouse_id`, `date`, `is_stockout` (days without a row: in stock).
     positions: `sku`, `warehouse_id`, `on_hand`, `on_order`, `committed` at the end of
         `as_of`; a series with sales but no row counts as all zero.
-    products: `sku`, `supplier_id`, `unit_cost`, `pack_size`, `min_order_qty`, and
-        `abc_class` or a `list_price` to derive it from sales value.
+    products: `sku`, `supplier_id`, `unit_cost`, `pack_size`, `min_order_qty`, `abc_class`
+        (from marts.product_sales: ABC is defined there once).
     po_lines: `supplier_id`, `ordered_date`, `received_date` (null while open).
     suppliers: optional `supplier_id`, `lead_time_days` (nominal, the fallback).
     lanes: optional per-pair transfer `from_warehouse_id`, `to_warehouse_id`,
@@ -149,8 +148,8 @@ def _series(
     """One row per series: id, class, product facts, ABC class, lead time, horizon."""
     products = products.lazy().collect()
     if "abc_class" not in products.columns:
-        abc = abc_classes(sales, products).select("sku", "abc_class")
-        products = products.join(abc, on="sku", how="left")
+        # ABC is defined once, in marts.product_sales; the plan never re-derives it.
+        raise ValueError("products needs an `abc_class` column (from marts.product_sales)")
     lead = lead_time_stats(
         po_lines,
         suppliers,

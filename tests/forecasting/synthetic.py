@@ -51,6 +51,7 @@ def synthetic_business(
                 "supplier_id": f"SUP{i % 3}",
                 "unit_cost": float(rng.uniform(2, 50)),
                 "list_price": float(rng.uniform(60, 120)),
+                "abc_class": "ABC"[min(i % 5, 2)],
                 "pack_size": int(rng.choice([1, 6, 12])),
                 "min_order_qty": int(rng.choice([1, 24, 50])),
             }

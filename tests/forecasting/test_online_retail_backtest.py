@@ -69,13 +69,15 @@ def plan_inputs(lines: pl.DataFrame) -> dict[str, pl.DataFrame | date]:
     """`plan()` inputs for one warehouse with no stock, cost or purchase data in the file."""
     sales = lines.select("sku", pl.lit(WAREHOUSE).alias("warehouse_id"), "date", "units")
     # The export has no cost: the median selling price stands in (it only feeds the EOQ,
-    # not the forecasts or the backtest); ABC classes come from sales value.
+    # not the forecasts or the backtest). The ABC class only sets the service level, which the
+    # backtest does not use: every SKU is taken as class B.
     products = (
         lines.group_by("sku")
         .agg(pl.col("unit_price").median().alias("list_price"))
         .with_columns(
             pl.lit("RETAIL").alias("supplier_id"),
             pl.col("list_price").alias("unit_cost"),
+            pl.lit("B").alias("abc_class"),
             pl.lit(1).alias("pack_size"),
             pl.lit(1).alias("min_order_qty"),
         )

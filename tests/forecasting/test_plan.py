@@ -105,3 +105,16 @@ def test_transfers_only_move_stock_between_different_warehouses(result):
     moves = result["transfers"]
     assert (moves["from_warehouse_id"] != moves["to_warehouse_id"]).all()
     assert (moves["quantity"] > 0).all()
+
+
+def test_plan_takes_abc_classes_from_the_marts_and_never_derives_them():
+    business = synthetic_business(n_skus=2, days=120, seed=3)
+    with pytest.raises(ValueError, match="abc_class"):
+        plan(
+            business["sales"],
+            business["stock_flags"],
+            business["positions"],
+            business["products"].drop("abc_class"),
+            business["po_lines"],
+            business["as_of"],
+        )
