@@ -14,23 +14,26 @@ import polars as pl
 from dashboards.lib.i18n import STATUS, status, t
 
 MONEY_HOVER = "¥%{y:,.2f}"
+# Every chart: the title pinned to the top of the figure, the legend (one or two rows) between
+# it and the plot, so that a legend never sits on the title.
 _LAYOUT = {
-    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+    "margin": {"l": 10, "r": 10, "t": 90, "b": 10},
     "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
     "hovermode": "x unified",
-    "height": 360,
+    "height": 380,
 }
-
-
-# A title above a one-line legend, both above the plot (the default legend sits on the title).
-_TITLED_LEGEND: dict[str, object] = {
-    "margin": {"l": 10, "r": 10, "t": 80, "b": 10},
-    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+_TITLE = {
+    "font": {"size": 15},
+    "x": 0,
+    "xanchor": "left",
+    "y": 0.98,
+    "yref": "container",
+    "yanchor": "top",
 }
 
 
 def _layout(fig: go.Figure, title: str, **extra: object) -> go.Figure:
-    fig.update_layout(title={"text": title, "font": {"size": 15}}, **(_LAYOUT | extra))
+    fig.update_layout(title={"text": title, **_TITLE}, **(_LAYOUT | extra))
     return fig
 
 
@@ -257,7 +260,7 @@ def forecast_bands(
         )
     )
     fig.update_yaxes(title=t("units", lang), rangemode="tozero")
-    return _layout(fig, title, **_TITLED_LEGEND)
+    return _layout(fig, title)
 
 
 def grouped_bars(
@@ -279,7 +282,7 @@ def grouped_bars(
     if percent:
         fig.update_yaxes(tickformat=".0%")
     fig.update_xaxes(type="category")
-    return _layout(fig, title, barmode="group", hovermode="closest", **_TITLED_LEGEND)
+    return _layout(fig, title, barmode="group", hovermode="closest")
 
 
 def changes(frame: pl.DataFrame, lang: str, label: str, value: str, title: str) -> go.Figure:
