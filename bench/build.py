@@ -8,6 +8,7 @@ is also reported alone (incremental models touch only the new days).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -74,15 +75,37 @@ def _split(sim: Path, target: Path) -> tuple[Path, Path]:
     return base, daily
 
 
-def _timed_build() -> tuple[float, float]:
-    """Seconds of the whole build and of its dbt step."""
+def _timed_build(label: str) -> tuple[float, float]:
+    """Seconds of the whole build and of its dbt step; the details go to results/."""
     from pipelines.build import build_all
 
     started = time.perf_counter()
     outcome = build_all()
     total = time.perf_counter() - started
     assert outcome.success, outcome
+    _save_profile(label, outcome.step_seconds)
     return total, outcome.step_seconds.get("orderlens_dbt", float("nan"))
+
+
+def _save_profile(label: str, steps: dict[str, float]) -> None:
+    """Seconds per Dagster step and per dbt node (the newest dbt run's results)."""
+    from pipelines.transform.dbt import DBT_DIR
+
+    runs = sorted((DBT_DIR / "target").glob("*/run_results.json"), key=lambda p: p.stat().st_mtime)
+    nodes = json.loads(runs[-1].read_text())["results"] if runs else []
+    profile = {
+        "steps": {k: round(v, 1) for k, v in sorted(steps.items(), key=lambda kv: -kv[1])},
+        "dbt_tests_s": round(
+            sum(n["execution_time"] for n in nodes if n["unique_id"].startswith("test.")), 1
+        ),
+        "dbt_nodes": {
+            n["unique_id"]: round(n["execution_time"], 2)
+            for n in sorted(nodes, key=lambda n: -n["execution_time"])
+        },
+    }
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"build-profile-{label}.json").write_text(json.dumps(profile, indent=2))
 
 
 def main(scale: str) -> dict[str, float | int | str]:
@@ -97,11 +120,11 @@ def main(scale: str) -> dict[str, float | int | str]:
     started = time.perf_counter()
     ingested = ingest_paths([base])
     ingest_s = time.perf_counter() - started
-    full_s, full_dbt_s = _timed_build()
+    full_s, full_dbt_s = _timed_build(f"{scale}-full")
     started = time.perf_counter()
     day = ingest_paths([daily])
     day_ingest_s = time.perf_counter() - started
-    update_s, update_dbt_s = _timed_build()
+    update_s, update_dbt_s = _timed_build(f"{scale}-daily")
     lines = sum(r.rows_loaded for r in ingested if Path(r.source).name.startswith("order_lines"))
     return {
         "order_lines": lines,
