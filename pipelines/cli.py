@@ -287,20 +287,26 @@ def dashboard(host: str, port: int) -> None:
 
 
 @main.command()
-def forecast() -> None:
+@click.option(
+    "--refit",
+    is_flag=True,
+    help="Choose and fit the models again now (otherwise weekly, a review period after the last).",
+)
+def forecast(refit: bool) -> None:
     """Forecast demand, backtest it and write the reorder and transfer plans, then publish."""
     from pipelines.assets.forecasting import run_forecasting
     from pipelines.settings import get_settings as _settings
     from pipelines.warehouse import publish, writer_lock
 
     with console.status("forecasting and backtesting every SKU and warehouse ..."):
-        as_of, rows = run_forecasting()
+        as_of, fitted_as_of, rows = run_forecasting(refit=refit)
     if as_of is None:
         err.print("no sales in the marts yet: run `orderlens build` first")
         sys.exit(1)
     with writer_lock(_settings(), purpose="publish"):
         path = publish(_settings())
-    table = Table("table", "rows", title=f"Replenishment plan as of {as_of}")
+    title = f"Replenishment plan as of {as_of} (models fitted as of {fitted_as_of})"
+    table = Table("table", "rows", title=title)
     for name, n in rows.items():
         table.add_row(f"marts.{name}", f"{n:,}")
     console.print(table)

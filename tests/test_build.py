@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 
 import dagster as dg
 import duckdb
 import pytest
+from click.testing import CliRunner
 
+from pipelines.assets.forecasting import run_forecasting
 from pipelines.assets.ingest import landing_sensor
 from pipelines.build import build_all
+from pipelines.cli import main
 from pipelines.ingest.simulate import simulate
 from pipelines.settings import Settings
 from pipelines.warehouse import serving_path
@@ -51,3 +55,30 @@ def test_files_landed_are_ingested_built_forecast_and_published(settings: Settin
     assert again.success
     with duckdb.connect(str(serving_path(settings)), read_only=True) as con:
         assert con.sql("SELECT sum(units) FROM marts.daily_sales").fetchall()[0][0] == revenue
+
+    # The models are refitted weekly; every build in between re-plans on the stored fit.
+    def fitted_as_of() -> object:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            return con.sql("select max(fitted_as_of) from marts.replenishment_backtest").fetchall()[
+                0
+            ][0]
+
+    def fit_made_days_ago(days: int) -> None:
+        with duckdb.connect(str(settings.warehouse_path)) as con:
+            con.execute(
+                "update marts.replenishment_backtest set fitted_as_of = fitted_as_of - $days",
+                {"days": days},
+            )
+
+    as_of = fitted_as_of()
+    fit_made_days_ago(6)
+    run = run_forecasting(settings)
+    assert run.as_of == as_of and run.fitted_as_of == as_of - timedelta(days=6)
+    assert fitted_as_of() == as_of - timedelta(days=6)
+    fit_made_days_ago(1)  # now 7 days old: a review period has passed
+    assert run_forecasting(settings).fitted_as_of == as_of
+    fit_made_days_ago(2)
+    result = CliRunner().invoke(main, ["forecast", "--refit"])
+    assert result.exit_code == 0, result.output
+    assert f"models fitted as of {as_of}" in result.output
+    assert fitted_as_of() == as_of

@@ -1,12 +1,17 @@
-"""Forecasting assets: the replenishment marts, computed by `pipelines.forecasting.plan`."""
+"""Forecasting assets: the replenishment marts, computed by `pipelines.forecasting.plan`.
+
+The models are refitted weekly (when the data's day is a review period past the last fit,
+or on request) and the plan is recomputed on every build from the stored fit.
+"""
 
 from datetime import date
+from typing import NamedTuple
 
 import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.forecasting import plan
+from pipelines.forecasting import Fit, plan
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import writer
 
@@ -43,15 +48,39 @@ INPUTS = {
 }
 
 
+def stored_fit(con: duckdb.DuckDBPyConnection) -> Fit | None:
+    """The last plan's fit from the marts, if there is one with its fit day."""
+    tables = {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+    needed = [OUTPUTS[key] for key in ("backtest", "forecasts", "accuracy")]
+    if not set(needed) <= tables:
+        return None
+    backtest, forecasts, accuracy = (
+        con.sql(f"select * from marts.{t}").pl()  # noqa: S608 (fixed names)
+        for t in needed
+    )
+    if "fitted_as_of" not in backtest.columns:
+        return None
+    return Fit(backtest, forecasts, accuracy)
+
+
 def plan_from_warehouse(
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection, refit: bool = False
 ) -> tuple[date | None, dict[str, pl.DataFrame]]:
-    """Read the plan's inputs from the marts and run it as of the data's own clock."""
+    """Read the plan's inputs from the marts and run it as of the data's own clock.
+
+    The stored fit is reused within its review period unless `refit` is asked for.
+    """
     frames = {name: con.sql(sql).pl() for name, sql in INPUTS.items()}
     as_of = frames["sales"].get_column("date").max() if frames["sales"].height else None
     if as_of is None:
         return None, {}
-    return as_of, plan(as_of=as_of, **frames)  # type: ignore[arg-type]
+    fit = None if refit else stored_fit(con)
+    return as_of, plan(as_of=as_of, fit=fit, **frames)  # type: ignore[arg-type]
 
 
 def write_plan(con: duckdb.DuckDBPyConnection, result: dict[str, pl.DataFrame]) -> dict[str, int]:
@@ -74,17 +103,29 @@ def write_plan(con: duckdb.DuckDBPyConnection, result: dict[str, pl.DataFrame]) 
     return rows
 
 
-def run_forecasting(settings: Settings | None = None) -> tuple[date | None, dict[str, int]]:
+class ForecastRun(NamedTuple):
+    as_of: date | None  # the data's last day: the plan's day
+    fitted_as_of: date | None  # the day the models were fitted (a refit: as_of)
+    rows: dict[str, int]  # rows written per table
+
+
+def run_forecasting(settings: Settings | None = None, refit: bool = False) -> ForecastRun:
+    """Plan as of the data's last day, refitting the models when due (or asked)."""
     settings = settings or get_settings()
     with writer(settings, purpose="forecasting") as con:
-        as_of, result = plan_from_warehouse(con)
+        as_of, result = plan_from_warehouse(con, refit)
         if as_of is None:
-            return None, {}
+            return ForecastRun(None, None, {})
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute("BEGIN TRANSACTION")
         rows = write_plan(con, result)
         con.execute("COMMIT")
-    return as_of, rows
+    fitted = result["backtest"].get_column("fitted_as_of").max()
+    return ForecastRun(as_of, fitted if fitted is not None else as_of, rows)  # type: ignore[arg-type]
+
+
+class ForecastConfig(dg.Config):
+    refit: bool = False  # refit the models now, not only when a review period has passed
 
 
 def build_forecasting_asset(marts: dict[str, dg.AssetKey]) -> dg.AssetsDefinition:
@@ -97,13 +138,17 @@ def build_forecasting_asset(marts: dict[str, dg.AssetKey]) -> dg.AssetsDefinitio
         ],
         pool="warehouse",
     )
-    def replenishment(context: dg.AssetExecutionContext):
+    def replenishment(context: dg.AssetExecutionContext, config: ForecastConfig):
         """Demand forecasts with backtested accuracy, the reorder list and transfers."""
-        as_of, rows = run_forecasting()
+        run = run_forecasting(refit=config.refit)
         for table in OUTPUTS.values():
             yield dg.MaterializeResult(
                 asset_key=dg.AssetKey(["marts", table]),
-                metadata={"rows": rows.get(table, 0), "as_of": str(as_of)},
+                metadata={
+                    "rows": run.rows.get(table, 0),
+                    "as_of": str(run.as_of),
+                    "fitted_as_of": str(run.fitted_as_of),
+                },
             )
 
     return replenishment

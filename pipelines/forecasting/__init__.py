@@ -3,11 +3,13 @@
 No database and no Dagster here: the assets read the marts, call `plan()` and write what
 it returns. The frames `plan()` returns:
 
-- `forecasts`: one row per series (sku, warehouse_id) and future day: `forecast`, `lo80`,
-  `hi80`, `lo95`, `hi95` (clipped at 0) and the `model` that made them;
+- `forecasts`: one row per series (sku, warehouse_id) and future day (the horizon, and the
+  days until the next weekly refit): `forecast`, `lo80`, `hi80`, `lo95`, `hi95` (clipped
+  at 0) and the `model` that made them;
 - `backtest`: one row per series: `demand_class` (with `adi`, `cv2`), `is_backtested`,
   `model_best`, `model_used`, `model_reason`, the used model's `n_points`, `wape`, `mase`,
-  `bias`, `coverage80`, `coverage95`, and the seasonal naive's `naive_wape`, `naive_mase`;
+  `bias`, `coverage80`, `coverage95`, the seasonal naive's `naive_wape`, `naive_mase`, and
+  `fitted_as_of`, the day the models were chosen (refits are weekly, see `Fit`);
 - `reorder`: one row per series with `needs_order`, `order_qty`, `order_by_date`,
   `is_late`, `stockout_date`, the stock and policy numbers, `explain` (struct) and `why`
   (text); lines to order first, most urgent first;
@@ -20,6 +22,6 @@ per class), backtest (metrics, choice), lead_time, policy (safety stock, ROP, EO
 projection (walking a forecast), transfers, explain, planner (`plan()`).
 """
 
-from pipelines.forecasting.planner import PlanParams, plan
+from pipelines.forecasting.planner import Fit, PlanParams, plan
 
-__all__ = ["PlanParams", "plan"]
+__all__ = ["Fit", "PlanParams", "plan"]

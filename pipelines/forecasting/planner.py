@@ -6,6 +6,13 @@ each class against the seasonal naive -> forecast with the chosen model -> polic
 stock, reorder point, quantities, dates) -> transfers between warehouses -> policy again
 with the transfers counted -> explanation of every line.
 
+Refitting is weekly, re-planning daily: given the previous plan's `Fit`, a plan made less than
+`review_period_days` after that fit's day keeps its model choices, accuracy and model
+forecasts (they were made `review_period_days - 1` days longer than the horizon for this) and
+recomputes the rest: demand statistics, stock positions, the short-history and zero-demand
+series, the policy, transfers and reorder list. A series the fit did not know is planned as
+not backtested until the next refit.
+
 Series too short to backtest get the mean of their in-stock days over the last
 `demand_window_days` (intervals: empirical quantiles of those days); series with no demand
 get zero. Both say so in `model_used` / `model_reason`.
@@ -63,6 +70,30 @@ class PlanParams:
     policy: PolicyParams = field(default_factory=PolicyParams)
 
 
+FALLBACK_MODELS = ("Zero", "HistoricMean")
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A previous plan's model fit: its `backtest`, `forecasts` and `accuracy` frames."""
+
+    backtest: pl.DataFrame
+    forecasts: pl.DataFrame
+    accuracy: pl.DataFrame
+
+    @property
+    def as_of(self) -> date | None:
+        """The day the models were chosen and fitted (`fitted_as_of` of the backtest)."""
+        if self.backtest.is_empty() or "fitted_as_of" not in self.backtest.columns:
+            return None
+        return self.backtest.get_column("fitted_as_of").max()  # type: ignore[return-value]
+
+    def reusable(self, as_of: date, review_period_days: int) -> bool:
+        """True when `as_of` falls within the review period that started on the fit's day."""
+        fitted = self.as_of
+        return fitted is not None and 0 <= (as_of - fitted).days < review_period_days
+
+
 def plan(
     sales: Frame,
     stock_flags: Frame | None,
@@ -73,6 +104,7 @@ def plan(
     suppliers: Frame | None = None,
     lanes: pl.DataFrame | None = None,
     params: PlanParams | None = None,
+    fit: Fit | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Forecasts, backtest, reorder list, transfers and accuracy as of the end of `as_of`.
 
@@ -87,6 +119,9 @@ def plan(
     lanes: optional per-pair transfer `from_warehouse_id`, `to_warehouse_id`,
         `cost_per_unit`, `lead_days` (others: the flat parameters).
 
+    fit: optional, the previous plan's frames; reused when `as_of` is less than
+        `review_period_days` after its `fitted_as_of` (see the module docstring).
+
     Returns `forecasts`, `backtest`, `reorder`, `transfers`, `accuracy`: their columns are
     listed in the docstring of `pipelines.forecasting`.
     """
@@ -100,20 +135,29 @@ def plan(
     series = series.with_columns(
         (pl.col("model_group").is_not_null() & (pl.col("n_days") >= needed)).alias("is_backtested")
     )
-    y = demand.join(series.select(*SERIES, "unique_id", "model_group"), on=SERIES).select(
-        "unique_id",
-        pl.col("date").alias("ds"),
-        pl.col("demand_filled").alias("y"),
-        pl.col("demand").alias("actual"),
-        "model_group",
-    )
-    tested = series.filter("is_backtested")
-    y_tested = y.filter(pl.col("unique_id").is_in(tested.get_column("unique_id").implode()))
-    choice, accuracy = _backtest(y_tested, tested, horizon, step, params)
-    choice = _with_fallback_choice(series, choice, needed)
-    forecasts = _forecasts(y, series, choice, demand, as_of, horizon, params)
+    if fit is not None and fit.reusable(as_of, review):
+        series, choice, forecasts, accuracy, fitted_as_of = _reused(
+            fit, series, demand, as_of, horizon, needed, params
+        )
+    else:
+        y = demand.join(series.select(*SERIES, "unique_id", "model_group"), on=SERIES).select(
+            "unique_id",
+            pl.col("date").alias("ds"),
+            pl.col("demand_filled").alias("y"),
+            pl.col("demand").alias("actual"),
+            "model_group",
+        )
+        tested = series.filter("is_backtested")
+        y_tested = y.filter(pl.col("unique_id").is_in(tested.get_column("unique_id").implode()))
+        choice, accuracy = _backtest(y_tested, tested, horizon, step, params)
+        choice = _with_fallback_choice(series, choice, needed)
+        # Made for the days until the next refit too, so that later re-plans stay covered.
+        forecasts = _forecasts(y, series, choice, demand, as_of, horizon + review - 1, params)
+        fitted_as_of = as_of
 
-    status = _status(series, demand, positions, forecasts, choice, as_of, params)
+    # The policy looks `horizon` days ahead, however far the forecasts reach.
+    ahead = forecasts.filter(pl.col("date") <= as_of + timedelta(days=horizon))
+    status = _status(series, demand, positions, ahead, choice, as_of, params)
     transfers = suggest_transfers(
         status,
         as_of,
@@ -125,12 +169,14 @@ def plan(
         holding_rate=params.policy.holding_rate,
     )
     # The same policy again with the transfers counted: a covered deficit orders nothing.
-    after = _status(series, demand, positions, forecasts, choice, as_of, params, transfers)
+    after = _status(series, demand, positions, ahead, choice, as_of, params, transfers)
     return {
         "forecasts": forecasts.select(*SERIES, "date", "forecast", *BOUNDS, "model").sort(
             [*SERIES, "date"]
         ),
-        "backtest": _backtest_table(series, choice),
+        "backtest": _backtest_table(series, choice).with_columns(
+            pl.lit(fitted_as_of).alias("fitted_as_of")
+        ),
         "reorder": _reorder(after),
         "transfers": transfers,
         "accuracy": accuracy,
@@ -222,6 +268,42 @@ def _backtest(
     return choice, bt.accuracy(points, choice, tested)
 
 
+def _reused(
+    fit: Fit,
+    series: pl.DataFrame,
+    demand: pl.DataFrame,
+    as_of: date,
+    horizon: int,
+    needed: int,
+    params: PlanParams,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, date]:
+    """The fit's choices and model forecasts for today's series; fallbacks recomputed."""
+    kept = fit.backtest.filter(
+        pl.col("is_backtested") & ~pl.col("model_used").is_in(FALLBACK_MODELS)
+    ).drop("demand_class", "adi", "cv2", "fitted_as_of", strict=False)
+    series = series.drop("is_backtested").join(
+        kept.select(*SERIES, "is_backtested"), on=SERIES, how="left"
+    )
+    series = series.with_columns(pl.col("is_backtested").fill_null(False))
+    choice = series.join(kept.drop("is_backtested"), on=SERIES).select(
+        "unique_id", *[c for c in kept.columns if c not in (*SERIES, "is_backtested")]
+    )
+    choice = _with_fallback_choice(series, choice, needed)
+    future = fit.forecasts.filter(
+        (pl.col("date") > as_of)
+        & (pl.col("date") <= as_of + timedelta(days=horizon))
+        & ~pl.col("model").is_in(FALLBACK_MODELS)
+    )
+    modelled = future.join(series.select("unique_id", *SERIES), on=SERIES).join(
+        choice.select("unique_id"), on="unique_id", how="semi"
+    )
+    fallback = _fallback_forecasts(series, choice, demand, as_of, horizon, params).join(
+        series.select("unique_id", *SERIES), on="unique_id"
+    )
+    forecasts = pl.concat([modelled, fallback.rename({"ds": "date"})], how="diagonal_relaxed")
+    return series, choice, forecasts, fit.accuracy, fit.as_of  # type: ignore[return-value]
+
+
 def _with_fallback_choice(series: pl.DataFrame, choice: pl.DataFrame, needed: int) -> pl.DataFrame:
     """Add a choice row for every series that was not backtested."""
     untested = series.filter(~pl.col("is_backtested")).select(
@@ -232,6 +314,8 @@ def _with_fallback_choice(series: pl.DataFrame, choice: pl.DataFrame, needed: in
         .alias("model_used"),
         pl.when(pl.col("demand_class") == "no_demand")
         .then(pl.lit("no demand in the history: zero forecast"))
+        .when(pl.col("model_group").is_not_null() & (pl.col("n_days") >= needed))
+        .then(pl.lit("new since the last weekly model fit: mean of in-stock days"))
         .otherwise(
             pl.format(
                 "not backtested ({} class, {} days of history, {} needed): mean of in-stock days",

@@ -152,7 +152,8 @@ def test_every_sku_of_the_file_is_classified_once(lines, result):
 def test_every_series_is_forecast_over_lead_time_plus_review_period(lines, result):
     days = result["forecasts"].group_by("sku", "warehouse_id").len()
     assert days.height == lines.get_column("sku").n_unique()
-    assert (days.get_column("len") == HORIZON).all()
+    # The horizon, and the days until the next weekly refit (re-plans use them).
+    assert (days.get_column("len") == HORIZON + REVIEW_DAYS - 1).all()
     scored = result["backtest"].filter("is_backtested").get_column("n_points")
     assert scored.max() == N_WINDOWS * HORIZON  # no stockout flags: every day is scored
 

@@ -1,14 +1,15 @@
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 import pytest
 
-from pipelines.forecasting import PlanParams, plan
+from pipelines.forecasting import Fit, PlanParams, plan, planner
 from tests.forecasting.synthetic import synthetic_business
 
 
 @pytest.fixture(scope="module")
-def result() -> dict[str, pl.DataFrame]:
+def inputs() -> dict[str, Any]:
     business = synthetic_business(n_skus=10, days=400, seed=11)  # 20 series
     as_of = business["as_of"]
     # One product launched three weeks ago: too short to backtest.
@@ -26,16 +27,21 @@ def result() -> dict[str, pl.DataFrame]:
             business["products"].head(1).with_columns(sku=pl.lit("NEW")),
         ]
     )
-    return plan(
-        pl.concat([business["sales"], new], how="vertical_relaxed"),
-        business["stock_flags"],
-        business["positions"],
-        products,
-        business["po_lines"],
-        as_of,
-        suppliers=business["suppliers"],
-        params=PlanParams(review_period_days=7, n_windows=3),
-    )
+    return {
+        "sales": pl.concat([business["sales"], new], how="vertical_relaxed"),
+        "stock_flags": business["stock_flags"],
+        "positions": business["positions"],
+        "products": products,
+        "po_lines": business["po_lines"],
+        "as_of": as_of,
+        "suppliers": business["suppliers"],
+        "params": PlanParams(review_period_days=7, n_windows=3),
+    }
+
+
+@pytest.fixture(scope="module")
+def result(inputs) -> dict[str, pl.DataFrame]:
+    return plan(**inputs)
 
 
 def test_plan_returns_every_frame(result):
@@ -118,3 +124,72 @@ def test_plan_takes_abc_classes_from_the_marts_and_never_derives_them():
             business["po_lines"],
             business["as_of"],
         )
+
+
+def _fit(result: dict[str, pl.DataFrame]) -> Fit:
+    return Fit(result["backtest"], result["forecasts"], result["accuracy"])
+
+
+def test_forecasts_reach_past_the_horizon_until_the_next_refit(inputs, result):
+    last = result["forecasts"].get_column("date").max()
+    assert last is not None
+    # The longest horizon is ceil(lead time) + 7 review days; 6 more cover the re-plans.
+    assert (last - inputs["as_of"]).days >= 7 + 6
+    assert result["backtest"].get_column("fitted_as_of").unique().to_list() == [inputs["as_of"]]
+
+
+@pytest.mark.parametrize(("days_later", "reused"), [(0, True), (6, True), (7, False), (-1, False)])
+def test_a_fit_is_reused_only_within_its_review_period(result, days_later, reused):
+    fit = _fit(result)
+    assert fit.as_of is not None
+    assert fit.reusable(fit.as_of + timedelta(days=days_later), 7) is reused
+
+
+def test_a_replan_within_the_review_period_keeps_the_models_and_moves_the_stock(
+    inputs, result, monkeypatch
+):
+    def no_refit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a re-plan within the review period must not refit")
+
+    monkeypatch.setattr(planner.bt, "backtest", no_refit)
+    monkeypatch.setattr(planner, "forecast", no_refit)
+    as_of: date = inputs["as_of"] + timedelta(days=2)
+    emptied = inputs["positions"].with_columns(on_hand=pl.lit(0), on_order=pl.lit(0))
+    replan = plan(**(inputs | {"as_of": as_of, "positions": emptied}), fit=_fit(result))
+
+    kept = replan["backtest"].join(result["backtest"], on=["sku", "warehouse_id"], suffix="_fit")
+    assert (kept["model_used"] == kept["model_used_fit"]).all()
+    assert (kept["fitted_as_of"] == inputs["as_of"]).all()
+    assert replan["accuracy"].equals(result["accuracy"])
+    # Model forecasts are the fit's, for the days still ahead.
+    modelled = replan["forecasts"].filter(~pl.col("model").is_in(planner.FALLBACK_MODELS))
+    assert modelled.height > 0 and modelled.get_column("date").min() > as_of
+    same = modelled.join(result["forecasts"], on=["sku", "warehouse_id", "date"], suffix="_fit")
+    assert same.height == modelled.height
+    assert (same["forecast"] == same["forecast_fit"]).all()
+    # The policy is today's: with nothing on hand or on order, every selling series orders.
+    selling = replan["reorder"].filter(pl.col("demand_class") != "no_demand")
+    assert selling.get_column("needs_order").all()
+    assert replan["reorder"].height == result["reorder"].height
+
+
+def test_a_series_the_fit_did_not_know_is_planned_on_its_recent_mean(inputs, result):
+    as_of: date = inputs["as_of"] + timedelta(days=1)
+    fresh = pl.DataFrame({"sku": "FRESH", "warehouse_id": "WH1", "date": [as_of], "units": 5})
+    products = pl.concat(
+        [inputs["products"], inputs["products"].head(1).with_columns(sku=pl.lit("FRESH"))]
+    )
+    replan = plan(
+        **(
+            inputs
+            | {
+                "as_of": as_of,
+                "sales": pl.concat([inputs["sales"], fresh], how="vertical_relaxed"),
+                "products": products,
+            }
+        ),
+        fit=_fit(result),
+    )
+    row = replan["backtest"].filter(pl.col("sku") == "FRESH").row(0, named=True)
+    assert row["model_used"] == "HistoricMean" and not row["is_backtested"]
+    assert replan["forecasts"].filter(pl.col("sku") == "FRESH").get_column("forecast").min() == 5
