@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -32,10 +33,12 @@ DATED = {
 }
 
 
-def _split(sim: Path, target: Path) -> tuple[Path, Path]:
-    """Write the business without its last day to target/base, the last day to target/day.
+def split_last_days(sim: Path, target: Path, days: int = 1) -> tuple[Path, Path]:
+    """Write the business without its last `days` days to target/base, those to target/day.
 
-    File by file (a 10-million-line business does not fit in memory as text all at once).
+    A row belongs to the day its table's time column names; order lines and purchase order
+    lines go with their header. File by file (a 10-million-line business does not fit in
+    memory as text all at once).
     """
     from pipelines.ingest.readers import read_file, table_for_path
 
@@ -43,9 +46,10 @@ def _split(sim: Path, target: Path) -> tuple[Path, Path]:
         return read_file(path).drop("_source_row").with_columns(pl.all().cast(pl.String))
 
     files = [(p, table_for_path(p)) for p in sorted(sim.iterdir()) if table_for_path(p)]
-    day = max(
+    last = max(
         load(p).get_column("ordered_at").str.slice(0, 10).max() for p, t in files if t == "orders"
     )
+    day = (date.fromisoformat(last) - timedelta(days=days - 1)).isoformat()
     new_keys: dict[str, set[str]] = {"orders": set(), "purchase_orders": set()}
     for path, table in files:
         if table in new_keys:
@@ -113,7 +117,7 @@ def main(scale: str) -> dict[str, float | int | str]:
 
     sim, _ = simulated(scale)
     work = work_dir(scale)
-    base, daily = _split(sim, work / "split")
+    base, daily = split_last_days(sim, work / "split")
     data = work / "data"
     shutil.rmtree(data, ignore_errors=True)
     os.environ["ORDERLENS_DATA_DIR"] = str(data)
