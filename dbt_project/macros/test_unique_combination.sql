@@ -1,7 +1,17 @@
-{#- Generic test: no two rows share the same values of `columns` (a composite key). -#}
-{% test unique_combination(model, columns) %}
-select {{ columns | join(', ') }}, count(*) as n_rows
+{#- Generic test: no two rows share the same values of `columns` (a composite key).
+    With `changed` (a scope of macros/test_scope.sql), only the keys of the changed rows are
+    looked up, in the whole table: a new row that repeats an old key is still caught. -#}
+{% test unique_combination(model, columns, changed=none) %}
+{%- set key = columns | join(', ') %}
+select {{ key }}, count(*) as n_rows
 from {{ model }}
-group by {{ columns | join(', ') }}
+{%- if changed %}
+    semi join (
+        select distinct {{ key }}
+        from {{ model }}
+        where {{ scope_sql(changed) }}
+    ) as changed_keys using ({{ key }})
+{%- endif %}
+group by {{ key }}
 having count(*) > 1
 {% endtest %}

@@ -1,0 +1,70 @@
+{#- Tests of a daily update check what it changed, a full build checks everything.
+
+    A test on a large table names a scope in its `where` config, in its model's
+    `meta.test_scope` (dbt_project.yml), or, for unique_combination, in its `changed`
+    argument (the keys of the changed rows are then looked up in the whole table):
+      __new_batches__   rows whose ingest batch is newer than the last fully tested build;
+      __tested_since__  a date: 62 days before the data clock of the last fully tested
+                        build (the windows incremental marts rewrite are shorter).
+    ops.test_watermarks holds, per fully tested build (a whole-project `dbt build` without
+    a failed node), the newest ingest batch and the newest order day it tested. With no such
+    build yet the scopes take every row. -#}
+
+{% macro scope_sql(where) -%}
+    {%- set batches -%}
+        loaded_in_batch_id > (select coalesce(max(through_batch_id), -1) from ops.test_watermarks)
+    {%- endset -%}
+    {%- set since -%}
+        (select coalesce(max(through_date) - 62, date '0001-01-01') from ops.test_watermarks)
+    {%- endset -%}
+    {{ return(where | replace('__new_batches__', batches) | replace('__tested_since__', since)) }}
+{%- endmacro %}
+
+{#- dbt's own macro, overridden: a test's `where` may use the scopes above, and a test
+    without one takes its model's `meta.test_scope` (set in dbt_project.yml). -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if not where and execute -%}
+        {%- set tested = graph.nodes.get(model.get('attached_node') or '', {}) -%}
+        {%- set where = tested.get('config', {}).get('meta', {}).get('test_scope') -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ scope_sql(where) }}) as dbt_subquery
+        {%- endset -%}
+        {{ return(filtered) }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro create_test_watermarks() -%}
+    create schema if not exists ops;
+    create table if not exists ops.test_watermarks (
+        through_batch_id bigint not null,
+        through_date date,
+        tested_at timestamp not null
+    );
+{%- endmacro %}
+
+{#- on-run-end: a whole-project build where no node failed moves the watermark. -#}
+{% macro record_test_watermark(results) -%}
+    {%- set args = invocation_args_dict -%}
+    {%- set whole = (args.get('select') or ['fqn:*']) | list == ['fqn:*']
+        and not args.get('exclude') and not args.get('selector') -%}
+    {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error'])
+        | list -%}
+    {%- if execute and args.get('which') == 'build' and whole and not failed -%}
+        insert into ops.test_watermarks
+        select
+            coalesce(
+                (select max(batch_id) from {{ source('ops', 'ingest_batches') }}),
+                (select max(_batch_id) from {{ source('raw', 'orders') }}),
+                -1
+            ),
+            (select max(cast(ordered_at as date)) from {{ source('raw', 'orders') }}),
+            current_timestamp;
+    {%- else -%}
+        select 1;
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,48 @@
+"""A daily update's dbt tests check what changed (macros/test_scope.sql) and still fail on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.fixtures.business import BUSINESS_DIR, load_business_raw
+from tests.fixtures.warehouse import run_dbt
+
+pytestmark = pytest.mark.slow
+
+
+def _watermarks(warehouse: Path) -> list[tuple[int, object]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            "select through_batch_id, through_date from ops.test_watermarks order by tested_at"
+        ).fetchall()
+
+
+def test_scoped_tests_catch_a_new_row_that_repeats_an_old_key(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    load_business_raw(warehouse, BUSINESS_DIR)
+    first = run_dbt(warehouse, tmp_path / "first", "build")
+    assert first.returncode == 0, first.stdout[-3000:]
+    # A fully tested build moves the watermark: the fixture's newest batch and order day.
+    [(batch, day)] = _watermarks(warehouse)
+    assert batch >= 0 and day is not None
+
+    # A partial build tests only part of the project: it does not move the watermark.
+    partial = run_dbt(warehouse, tmp_path / "partial", "build", "--select", "stg_orders")
+    assert partial.returncode == 0, partial.stdout[-3000:]
+    assert len(_watermarks(warehouse)) == 1
+
+    # A later batch brings an order whose id is already loaded (old rows are not re-read).
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into raw.orders select * replace ($batch + 1 as _batch_id) "
+            "from raw.orders order by order_id limit 1",
+            {"batch": batch},
+        )
+    again = run_dbt(warehouse, tmp_path / "again", "build")
+    assert again.returncode != 0
+    assert "FAIL 1 unique_combination_stg_orders_" in again.stdout
+    # A build with a failure does not move the watermark: the next one tests the row again.
+    assert len(_watermarks(warehouse)) == 1
