@@ -4,14 +4,14 @@ The models are refitted weekly (when the data's day is a review period past the 
 or on request) and the plan is recomputed on every build from the stored fit.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
 import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.forecasting import Fit, plan
+from pipelines.forecasting import Fit, PlanParams, plan
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import writer
 
@@ -22,15 +22,19 @@ OUTPUTS = {
     "transfers": "replenishment_transfers",
     "accuracy": "replenishment_accuracy",
 }
+# The days of history a re-plan reads: the demand window and four weeks for imputation.
+REPLAN_HISTORY_DAYS = PlanParams().demand_window_days + 28
+
 UPSTREAM = ["daily_sales", "daily_stock_positions", "product_sales"]
 
 INPUTS = {
     "sales": """
         SELECT sku, warehouse_id, sales_date AS date, sum(units) AS units
-        FROM marts.daily_sales WHERE warehouse_id IS NOT NULL GROUP BY ALL""",
+        FROM marts.daily_sales
+        WHERE warehouse_id IS NOT NULL AND sales_date >= $since GROUP BY ALL""",
     "stock_flags": """
         SELECT sku, warehouse_id, position_date AS date, is_stockout
-        FROM marts.daily_stock_positions""",
+        FROM marts.daily_stock_positions WHERE position_date >= $since""",
     "positions": """
         SELECT sku, warehouse_id, on_hand, on_order, committed
         FROM marts.daily_stock_positions
@@ -75,12 +79,21 @@ def plan_from_warehouse(
 
     The stored fit is reused within its review period unless `refit` is asked for.
     """
-    frames = {name: con.sql(sql).pl() for name, sql in INPUTS.items()}
-    as_of = frames["sales"].get_column("date").max() if frames["sales"].height else None
+    last = con.sql("select max(sales_date) from marts.daily_sales where warehouse_id is not null")
+    as_of = last.fetchall()[0][0]
     if as_of is None:
         return None, {}
     fit = None if refit else stored_fit(con)
+    since = date.min
+    if fit is not None and fit.reusable(as_of, PlanParams().review_period_days):
+        # A re-plan reads only the recent history its statistics use (see plan()).
+        since = as_of - timedelta(days=REPLAN_HISTORY_DAYS)
+    frames = {name: con.sql(sql, params=_since(sql, since)).pl() for name, sql in INPUTS.items()}
     return as_of, plan(as_of=as_of, fit=fit, **frames)  # type: ignore[arg-type]
+
+
+def _since(sql: str, since: date) -> dict[str, date] | None:
+    return {"since": since} if "$since" in sql else None
 
 
 def write_plan(con: duckdb.DuckDBPyConnection, result: dict[str, pl.DataFrame]) -> dict[str, int]:

@@ -277,7 +277,14 @@ def _reused(
     needed: int,
     params: PlanParams,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, date]:
-    """The fit's choices and model forecasts for today's series; fallbacks recomputed."""
+    """The fit's classes, choices and model forecasts for today's series; fallbacks anew.
+
+    A re-plan needs only the recent history (`demand_window_days`): the demand classes of
+    the series the fit knows are the fit's, not re-derived from what was passed.
+    """
+    series = series.update(
+        fit.backtest.select(*SERIES, "demand_class", "adi", "cv2"), on=SERIES, how="left"
+    )
     kept = fit.backtest.filter(
         pl.col("is_backtested") & ~pl.col("model_used").is_in(FALLBACK_MODELS)
     ).drop("demand_class", "adi", "cv2", "fitted_as_of", strict=False)
@@ -289,10 +296,9 @@ def _reused(
         "unique_id", *[c for c in kept.columns if c not in (*SERIES, "is_backtested")]
     )
     choice = _with_fallback_choice(series, choice, needed)
+    # Every day still ahead is kept: the next re-plan of this fit reads them from here.
     future = fit.forecasts.filter(
-        (pl.col("date") > as_of)
-        & (pl.col("date") <= as_of + timedelta(days=horizon))
-        & ~pl.col("model").is_in(FALLBACK_MODELS)
+        (pl.col("date") > as_of) & ~pl.col("model").is_in(FALLBACK_MODELS)
     )
     modelled = future.join(series.select("unique_id", *SERIES), on=SERIES).join(
         choice.select("unique_id"), on="unique_id", how="semi"

@@ -3,7 +3,9 @@ from typing import Any
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
+from pipelines.assets.forecasting import REPLAN_HISTORY_DAYS
 from pipelines.forecasting import Fit, PlanParams, plan, planner
 from tests.forecasting.synthetic import synthetic_business
 
@@ -193,3 +195,27 @@ def test_a_series_the_fit_did_not_know_is_planned_on_its_recent_mean(inputs, res
     row = replan["backtest"].filter(pl.col("sku") == "FRESH").row(0, named=True)
     assert row["model_used"] == "HistoricMean" and not row["is_backtested"]
     assert replan["forecasts"].filter(pl.col("sku") == "FRESH").get_column("forecast").min() == 5
+
+
+def test_a_replan_on_the_recent_history_alone_plans_the_same(inputs, result):
+    as_of: date = inputs["as_of"] + timedelta(days=3)
+    since = as_of - timedelta(days=REPLAN_HISTORY_DAYS)
+    recent = inputs | {
+        "as_of": as_of,
+        "sales": inputs["sales"].filter(pl.col("date") >= since),
+        "stock_flags": inputs["stock_flags"].filter(pl.col("date") >= since),
+    }
+    whole = plan(**(inputs | {"as_of": as_of}), fit=_fit(result))
+    short = plan(**recent, fit=_fit(result))
+    for name in ("reorder", "backtest", "forecasts", "transfers"):
+        # Equal up to the order floating-point sums are added in.
+        assert_frame_equal(short[name], whole[name], check_exact=False, rel_tol=1e-9)
+
+
+def test_replans_of_replans_stay_covered_until_the_next_refit(inputs, result):
+    first = plan(**(inputs | {"as_of": inputs["as_of"] + timedelta(days=2)}), fit=_fit(result))
+    as_of: date = inputs["as_of"] + timedelta(days=6)
+    last = plan(**(inputs | {"as_of": as_of}), fit=_fit(first))
+    direct = plan(**(inputs | {"as_of": as_of}), fit=_fit(result))
+    assert_frame_equal(last["reorder"], direct["reorder"], check_exact=False, rel_tol=1e-9)
+    assert last["backtest"].get_column("fitted_as_of").unique().to_list() == [inputs["as_of"]]
