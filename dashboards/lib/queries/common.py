@@ -17,22 +17,46 @@ def in_list(param: str, column: str) -> str:
     return f"(${param}::varchar[] is null or list_contains(${param}::varchar[], {column}))"
 
 
-# daily_sales joined to products (for category) and warehouses (for names).
-SALES_FROM = """
-    marts.daily_sales as ds
-    left join staging.stg_products as p on p.sku = ds.sku
-    left join staging.stg_warehouses as w on w.warehouse_id = ds.warehouse_id
-"""
+_SKUS_WHERE = "select sku from staging.stg_products where "
+
+
+def sku_in_categories(param: str) -> str:
+    """`ds.sku` is in a category of the bound list `$param` (any SKU when it is null).
+
+    A semi-join on the small products table: the fact rows are never joined to it.
+    """
+    listed = f"list_contains(${param}::varchar[], category)"
+    return f"(${param}::varchar[] is null or ds.sku in ({_SKUS_WHERE}{listed}))"
+
+
+# Sales at SKU grain: daily_sales alone. The category filter is a semi-join on the small
+# products table (no join per fact row); labels are joined after aggregating.
+SALES_FROM = "marts.daily_sales as ds"
 SALES_DIMS = " and ".join(
     [
         in_list("channels", "ds.channel"),
         in_list("warehouses", "ds.warehouse_id"),
         in_list("regions", "ds.ship_to_region"),
-        in_list("categories", "p.category"),
+        sku_in_categories("categories"),
     ]
 )
 SALES_WHERE = f"ds.sales_date between $start and $end and {SALES_DIMS}"
-SALES_NEEDS = ("marts.daily_sales", "staging.stg_products", "staging.stg_warehouses")
+SALES_NEEDS = ("marts.daily_sales", "staging.stg_products")
+
+# Sales above SKU grain (trend, comparison, breakdowns but by product): daily_category_sales,
+# daily_sales already summed per category, so the category is a column. Same alias and
+# measures as above, so SALES_SUMS serves both.
+CATEGORY_SALES_FROM = "marts.daily_category_sales as ds"
+CATEGORY_SALES_DIMS = " and ".join(
+    [
+        in_list("channels", "ds.channel"),
+        in_list("warehouses", "ds.warehouse_id"),
+        in_list("regions", "ds.ship_to_region"),
+        in_list("categories", "ds.category"),
+    ]
+)
+CATEGORY_SALES_WHERE = f"ds.sales_date between $start and $end and {CATEGORY_SALES_DIMS}"
+CATEGORY_SALES_NEEDS = ("marts.daily_category_sales",)
 
 # Money is DECIMAL in the marts; charts and formats want doubles.
 SALES_SUMS = """
@@ -80,4 +104,13 @@ def options(srv: Serving) -> Options | None:
     )
 
 
-__all__ = ["Missing", "Section", "Serving", "frame", "in_list", "options", "run"]
+__all__ = [
+    "Missing",
+    "Section",
+    "Serving",
+    "frame",
+    "in_list",
+    "options",
+    "run",
+    "sku_in_categories",
+]

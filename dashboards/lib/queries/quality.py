@@ -38,6 +38,7 @@ QUARANTINE_SQL = """
 # Allow-list: each mart and the column that says how far its data reaches.
 MART_CLOCKS: dict[str, str] = {
     "marts.daily_sales": "sales_date",
+    "marts.daily_category_sales": "sales_date",
     "marts.sales_periods": "period_start",
     "marts.product_sales": "last_sale_date",
     "marts.customer_summary": "last_order_date",

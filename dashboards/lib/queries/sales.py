@@ -5,12 +5,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
 from dashboards.lib.filters import Filters
 from dashboards.lib.queries.common import (
-    SALES_DIMS,
+    CATEGORY_SALES_DIMS,
+    CATEGORY_SALES_FROM,
+    CATEGORY_SALES_NEEDS,
+    CATEGORY_SALES_WHERE,
     SALES_FROM,
     SALES_NEEDS,
     SALES_SUMS,
@@ -30,19 +34,69 @@ _PERIOD: dict[Grain, str] = {
     "week": "cast(date_trunc('week', ds.sales_date) as date)",
     "month": "cast(date_trunc('month', ds.sales_date) as date)",
 }
-_DIMENSION: dict[Dimension, tuple[str, str]] = {  # (key, label)
-    "channel": ("ds.channel", "ds.channel"),
-    "warehouse": ("ds.warehouse_id", "coalesce(w.warehouse_name, ds.warehouse_id)"),
-    "region": ("ds.ship_to_region", "ds.ship_to_region"),
-    "category": ("p.category", "p.category"),
-    "product": ("ds.sku", "p.product_name"),
+
+
+@dataclass(frozen=True)
+class _Breakdown:
+    """How to break sales down by one dimension: where from, the key, its label."""
+
+    source: str  # FROM and WHERE of the rows summed (alias ds)
+    key: str
+    label: str = "sums.key"  # over the summed rows (alias sums), joined after summing
+    label_join: str = ""
+    needs: tuple[str, ...] = CATEGORY_SALES_NEEDS
+
+
+_CATEGORY_ROWS = f"{CATEGORY_SALES_FROM} where {CATEGORY_SALES_WHERE}"
+_SKU_ROWS = f"{SALES_FROM} where {SALES_WHERE}"
+_BREAKDOWN: dict[Dimension, _Breakdown] = {
+    "channel": _Breakdown(_CATEGORY_ROWS, "ds.channel"),
+    "warehouse": _Breakdown(
+        _CATEGORY_ROWS,
+        "ds.warehouse_id",
+        "coalesce(w.warehouse_name, sums.key)",
+        "left join staging.stg_warehouses as w on w.warehouse_id = sums.key",
+        (*CATEGORY_SALES_NEEDS, "staging.stg_warehouses"),
+    ),
+    "region": _Breakdown(_CATEGORY_ROWS, "ds.ship_to_region"),
+    "category": _Breakdown(_CATEGORY_ROWS, "ds.category"),
+    "product": _Breakdown(
+        _SKU_ROWS,
+        "ds.sku",
+        "p.product_name",
+        "left join staging.stg_products as p on p.sku = sums.key",
+        SALES_NEEDS,
+    ),
 }
+
+
+def _breakdown_sql(rows: str, key: str, label: str, label_join: str) -> str:
+    """Sum per key first, then join the (few) labels: no join per fact row.
+
+    Keys that sold nothing in the range (only returns) are left out; a key shown carries
+    all its refunds in the range.
+    """
+    return f"""
+        with sums as (
+            select {key} as key, {SALES_SUMS},
+                cast(sum(ds.net_revenue) / nullif(sum(sum(ds.net_revenue)) over (), 0)
+                    as double) as share
+            from {rows}
+            group by all
+            having sum(ds.units) > 0
+        )
+        select sums.key, {label} as label, sums.* exclude (key)
+        from sums
+        {label_join}
+        order by sums.net_revenue desc nulls last, sums.key
+    """
+
 
 TREND_SQL: dict[Grain, str] = {
     grain: f"""
         select {period} as period, {SALES_SUMS}
-        from {SALES_FROM}
-        where {SALES_WHERE}
+        from {CATEGORY_SALES_FROM}
+        where {CATEGORY_SALES_WHERE}
         group by all
         order by period
     """
@@ -50,16 +104,8 @@ TREND_SQL: dict[Grain, str] = {
 }
 
 BREAKDOWN_SQL: dict[Dimension, str] = {
-    dim: f"""
-        select {key} as key, {label} as label, {SALES_SUMS},
-            cast(sum(ds.net_revenue) / nullif(sum(sum(ds.net_revenue)) over (), 0) as double)
-                as share
-        from {SALES_FROM}
-        where {SALES_WHERE} and ds.units > 0
-        group by all
-        order by net_revenue desc nulls last, key
-    """
-    for dim, (key, label) in _DIMENSION.items()
+    dim: _breakdown_sql(spec.source, spec.key, spec.label, spec.label_join)
+    for dim, spec in _BREAKDOWN.items()
 }
 
 COMPARISON_SQL = f"""
@@ -70,8 +116,8 @@ COMPARISON_SQL = f"""
             else 'year_ago'
         end as period,
         {SALES_SUMS}
-    from {SALES_FROM}
-    where {SALES_DIMS}
+    from {CATEGORY_SALES_FROM}
+    where {CATEGORY_SALES_DIMS}
         and (
             ds.sales_date between $start and $end
             or ds.sales_date between $prev_start and $prev_end
@@ -114,29 +160,28 @@ ABC_SUMMARY_SQL = f"""
     order by ps.abc_class
 """
 
-DRILL_SQL = f"""
-    select ds.sku as key, p.product_name as label, {SALES_SUMS},
-        cast(sum(ds.net_revenue) / nullif(sum(sum(ds.net_revenue)) over (), 0) as double)
-            as share
-    from {SALES_FROM}
-    where {SALES_WHERE} and p.category = $drill_category and ds.units > 0
-    group by all
-    order by net_revenue desc, key
-"""
+# The products of one category: its SKUs by a semi-join on the products table.
+DRILL_SQL = _breakdown_sql(
+    f"{_SKU_ROWS} and ds.sku in "
+    "(select sku from staging.stg_products where category = $drill_category)",
+    "ds.sku",
+    "p.product_name",
+    "left join staging.stg_products as p on p.sku = sums.key",
+)
 
 _ABC_NEEDS = ("marts.product_sales", "staging.stg_products")
 
 
 def trend(srv: Serving, filters: Filters, grain: Grain = "day") -> Section:
-    return run(srv, TREND_SQL[grain], filters.params(), SALES_NEEDS)
+    return run(srv, TREND_SQL[grain], filters.params(), CATEGORY_SALES_NEEDS)
 
 
 def breakdown(srv: Serving, filters: Filters, dim: Dimension) -> Section:
-    return run(srv, BREAKDOWN_SQL[dim], filters.params(), SALES_NEEDS)
+    return run(srv, BREAKDOWN_SQL[dim], filters.params(), _BREAKDOWN[dim].needs)
 
 
 def comparison(srv: Serving, filters: Filters) -> Section:
-    return run(srv, COMPARISON_SQL, filters.params(), SALES_NEEDS)
+    return run(srv, COMPARISON_SQL, filters.params(), CATEGORY_SALES_NEEDS)
 
 
 def single_channel(filters: Filters) -> str:
