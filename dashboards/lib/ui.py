@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import polars as pl
+import polars.selectors as cs
 import streamlit as st
 
 from dashboards.lib import filters as filter_state
@@ -90,13 +91,13 @@ def chart(fig: go.Figure, key: str) -> None:
 
 
 def _display(frame: pl.DataFrame, lang: Lang) -> pl.DataFrame:
-    """Enum values translated, column headers in the reader's language."""
+    """Enum values translated, decimals to two places, headers in the reader's language."""
     mapping = {value: names[1 if lang == "zh" else 0] for value, names in STATUS.items()}
     shown = frame.with_columns(
         pl.col(column).cast(pl.Utf8).replace(mapping)
         for column in STATUS_COLUMNS
         if column in frame.columns
-    )
+    ).with_columns(cs.float().round(2))
     return shown.rename({c: t(c, lang) for c in shown.columns if c in CATALOGUE})
 
 
@@ -109,7 +110,12 @@ def _xlsx(frame: pl.DataFrame) -> bytes:
 def table(frame: pl.DataFrame, name: str, lang: Lang, height: int | None = None) -> None:
     """A table with CSV and Excel downloads of exactly what it shows."""
     shown = _display(frame, lang)
-    st.dataframe(shown, hide_index=True, height=height or "auto")
+    # Thousands separators and at most two decimals for every number column.
+    numbers = {
+        column: st.column_config.NumberColumn(format="localized")
+        for column in shown.select(cs.numeric()).columns
+    }
+    st.dataframe(shown, hide_index=True, height=height or "auto", column_config=numbers)
     left, right, _ = st.columns([1, 1, 8])
     left.download_button(
         t("download_csv", lang),
