@@ -1,7 +1,9 @@
-"""A daily update's dbt tests check what changed (macros/test_scope.sql) and still fail on it."""
+"""A daily update's dbt tests check what changed (macros/test_scope.sql) and still fail on it;
+the marts' not-null contract constraints hold in the tables."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -20,6 +22,28 @@ def _watermarks(warehouse: Path) -> list[tuple[int, object]]:
         ).fetchall()
 
 
+def _constrained_columns(work: Path) -> set[tuple[str, str]]:
+    manifest = json.loads((work / "target" / "manifest.json").read_text())
+    found = {
+        (node["name"], column["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        for column in node["columns"].values()
+        if any(c["type"] == "not_null" for c in column.get("constraints", []))
+    }
+    assert len(found) > 100
+    return found
+
+
+def _not_null_columns(warehouse: Path) -> set[tuple[str, str]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select table_name, column_name from duckdb_columns() "
+            "where schema_name = 'marts' and not is_nullable"
+        ).fetchall()
+    return set(rows)
+
+
 def test_scoped_tests_catch_a_new_row_that_repeats_an_old_key(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     load_business_raw(warehouse, BUSINESS_DIR)
@@ -28,6 +52,8 @@ def test_scoped_tests_catch_a_new_row_that_repeats_an_old_key(tmp_path: Path) ->
     # A fully tested build moves the watermark: the fixture's newest batch and order day.
     [(batch, day)] = _watermarks(warehouse)
     assert batch >= 0 and day is not None
+    # Not-null is a contract constraint of the marts, enforced by the tables themselves.
+    assert _not_null_columns(warehouse) >= _constrained_columns(tmp_path / "first")
 
     # A partial build tests only part of the project: it does not move the watermark.
     partial = run_dbt(warehouse, tmp_path / "partial", "build", "--select", "stg_orders")
