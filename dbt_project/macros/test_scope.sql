@@ -6,16 +6,22 @@
       __new_batches__   rows whose ingest batch is newer than the last fully tested build;
       __tested_since__  a date: 62 days before the data clock of the last fully tested
                         build (the windows incremental marts rewrite are shorter).
-    ops.test_watermarks holds, per fully tested build (a whole-project `dbt build` without
-    a failed node), the newest ingest batch and the newest order day it tested. With no such
+    ops.build_watermarks holds, per whole build (a whole-project `dbt build` without a
+    failed node), the newest ingest batch and the newest order day it built and tested. With no such
     build yet the scopes take every row. -#}
+
+{#- The newest ingest batch the last whole build saw (-1: none yet). Order-keyed incremental
+    models re-derive what newer batches touched (int_changed_orders). -#}
+{% macro last_built_batch() -%}
+    (select coalesce(max(through_batch_id), -1) from ops.build_watermarks)
+{%- endmacro %}
 
 {% macro scope_sql(where) -%}
     {%- set batches -%}
-        loaded_in_batch_id > (select coalesce(max(through_batch_id), -1) from ops.test_watermarks)
+        loaded_in_batch_id > {{ last_built_batch() }}
     {%- endset -%}
     {%- set since -%}
-        (select coalesce(max(through_date) - 62, date '0001-01-01') from ops.test_watermarks)
+        (select coalesce(max(through_date) - 62, date '0001-01-01') from ops.build_watermarks)
     {%- endset -%}
     {{ return(where | replace('__new_batches__', batches) | replace('__tested_since__', since)) }}
 {%- endmacro %}
@@ -38,24 +44,24 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro create_test_watermarks() -%}
+{% macro create_build_watermarks() -%}
     create schema if not exists ops;
-    create table if not exists ops.test_watermarks (
+    create table if not exists ops.build_watermarks (
         through_batch_id bigint not null,
         through_date date,
-        tested_at timestamp not null
+        built_at timestamp not null
     );
 {%- endmacro %}
 
 {#- on-run-end: a whole-project build where no node failed moves the watermark. -#}
-{% macro record_test_watermark(results) -%}
+{% macro record_build_watermark(results) -%}
     {%- set args = invocation_args_dict -%}
     {%- set whole = (args.get('select') or ['fqn:*']) | list == ['fqn:*']
         and not args.get('exclude') and not args.get('selector') -%}
     {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error'])
         | list -%}
     {%- if execute and args.get('which') == 'build' and whole and not failed -%}
-        insert into ops.test_watermarks
+        insert into ops.build_watermarks
         select
             coalesce(
                 (select max(batch_id) from {{ source('ops', 'ingest_batches') }}),

@@ -25,6 +25,8 @@ from tests.fixtures.warehouse import run_dbt
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("incremental")]
 
 SCHEMAS = ("intermediate", "marts")
+# What a run re-derives, not what it derives: it differs between the two by design.
+RUN_STATE = {("intermediate", "int_changed_orders")}
 
 
 def _settings(folder: Path) -> Settings:
@@ -84,7 +86,7 @@ def test_the_daily_update_equals_a_full_build_row_for_row(warehouses):
     with duckdb.connect() as con:
         con.execute(f"attach '{daily}' as daily (read_only)")
         con.execute(f"attach '{full}' as rebuilt (read_only)")
-        for schema, table in _tables(con, "rebuilt"):
+        for schema, table in set(_tables(con, "rebuilt")) - RUN_STATE:
             cols = _comparable(con, f"rebuilt.{schema}.{table}")
             a = f"select {cols} from daily.{schema}.{table}"
             b = f"select {cols} from rebuilt.{schema}.{table}"

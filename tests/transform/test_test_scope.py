@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def _watermarks(warehouse: Path) -> list[tuple[int, object]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(
-            "select through_batch_id, through_date from ops.test_watermarks order by tested_at"
+            "select through_batch_id, through_date from ops.build_watermarks order by built_at"
         ).fetchall()
 
 

@@ -1,13 +1,28 @@
-{{ config(materialized='view') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('int_changed_orders') }}
 -- One row per order line with its money: gross, discounts (own and its share of the order
--- discount), net, cost. A view, so that the incremental daily_sales pushes its date window
--- down to the scans instead of re-pricing every line of history.
+-- discount), net, cost. Incremental: a run re-prices every line of the orders new batches
+-- touched (int_changed_orders); an order's lines are always priced together.
 with order_lines as (
-    select * from {{ ref('stg_order_lines') }}
+    select stg_order_lines.* from {{ ref('stg_order_lines') }} as stg_order_lines
+    {% if is_incremental() -%}
+        semi join {{ ref('int_changed_orders') }} as changed
+            on stg_order_lines.order_id = changed.order_id
+    {%- endif %}
 ),
 
 orders as (
-    select * from {{ ref('int_orders_classified') }}
+    select int_orders_classified.*
+    from {{ ref('int_orders_classified') }} as int_orders_classified
+    {% if is_incremental() -%}
+        semi join {{ ref('int_changed_orders') }} as changed
+            on int_orders_classified.order_id = changed.order_id
+    {%- endif %}
 ),
 
 products as (

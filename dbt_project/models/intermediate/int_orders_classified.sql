@@ -1,6 +1,18 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('int_changed_orders') }}
 -- One row per order: its sales date, whether it was cancelled and where it was allocated.
+-- Incremental: a run re-derives the orders new batches touched (int_changed_orders).
 with orders as (
-    select * from {{ ref('stg_orders') }}
+    select stg_orders.* from {{ ref('stg_orders') }} as stg_orders
+    {% if is_incremental() -%}
+        semi join {{ ref('int_changed_orders') }} as changed
+            on stg_orders.order_id = changed.order_id
+    {%- endif %}
 ),
 
 customers as (
@@ -8,7 +20,11 @@ customers as (
 ),
 
 order_events as (
-    select * from {{ ref('stg_order_events') }}
+    select stg_order_events.* from {{ ref('stg_order_events') }} as stg_order_events
+    {% if is_incremental() -%}
+        semi join {{ ref('int_changed_orders') }} as changed
+            on stg_order_events.order_id = changed.order_id
+    {%- endif %}
 ),
 
 cancellations as (

@@ -1,6 +1,21 @@
--- One row per order that counts in sales (not cancelled), with its totals.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+    post_hook="{{ drop_cancelled_orders() }}",
+) }}
+-- depends_on: {{ ref('int_changed_orders') }}
+-- One row per order that counts in sales (not cancelled), with its totals. Incremental: a
+-- run re-derives the orders new batches touched (int_changed_orders); one cancelled since
+-- is removed by the post-hook (delete+insert only replaces the orders it inserts).
 with lines as (
-    select * from {{ ref('int_order_lines_priced') }}
+    select int_order_lines_priced.*
+    from {{ ref('int_order_lines_priced') }} as int_order_lines_priced
+    {% if is_incremental() -%}
+        semi join {{ ref('int_changed_orders') }} as changed
+            on int_order_lines_priced.order_id = changed.order_id
+    {%- endif %}
 ),
 
 final as (

@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('int_changed_orders') }}
 -- One row per order: did it arrive on time, in full, perfectly?
 -- Units shipped come from the stock movements of type `sale` whose reference_id is the
 -- order (the warehouse books every shipped unit there), capped per SKU at the units
@@ -6,28 +13,53 @@
 -- is_in_full: every SKU shipped in full and the order not cancelled (null until shipped).
 -- is_otif: on time and in full; false for cancelled orders; null while not known.
 -- is_perfect_order: OTIF, not returned and no complaint ticket.
+-- Incremental: a run re-derives the orders new batches touched (int_changed_orders).
 with orders as (
-    select * from {{ ref('int_order_events_pivoted') }}
+    select int_order_events_pivoted.* from {{ ref('int_order_events_pivoted') }} as int_order_events_pivoted
+    {% if is_incremental() -%}
+        semi join {{ ref('int_changed_orders') }} as changed
+            on int_order_events_pivoted.order_id = changed.order_id
+    {%- endif %}
 ),
 
 order_lines as (
-    select * from {{ ref('stg_order_lines') }}
+    select stg_order_lines.* from {{ ref('stg_order_lines') }} as stg_order_lines
+    {% if is_incremental() -%}
+        semi join {{ ref('int_changed_orders') }} as changed
+            on stg_order_lines.order_id = changed.order_id
+    {%- endif %}
 ),
 
 movements as (
-    select * from {{ ref('stg_stock_movements') }}
+    select stg_stock_movements.* from {{ ref('stg_stock_movements') }} as stg_stock_movements
+    {% if is_incremental() -%}
+        semi join {{ ref('int_changed_orders') }} as changed
+            on stg_stock_movements.reference_id = changed.order_id
+    {%- endif %}
 ),
 
 shipments as (
-    select * from {{ ref('stg_shipments') }}
+    select stg_shipments.* from {{ ref('stg_shipments') }} as stg_shipments
+    {% if is_incremental() -%}
+        semi join {{ ref('int_changed_orders') }} as changed
+            on stg_shipments.order_id = changed.order_id
+    {%- endif %}
 ),
 
 returns as (
-    select * from {{ ref('stg_returns') }}
+    select stg_returns.* from {{ ref('stg_returns') }} as stg_returns
+    {% if is_incremental() -%}
+        semi join {{ ref('int_changed_orders') }} as changed
+            on stg_returns.order_id = changed.order_id
+    {%- endif %}
 ),
 
 tickets as (
-    select * from {{ ref('stg_service_tickets') }}
+    select stg_service_tickets.* from {{ ref('stg_service_tickets') }} as stg_service_tickets
+    {% if is_incremental() -%}
+        semi join {{ ref('int_changed_orders') }} as changed
+            on stg_service_tickets.order_id = changed.order_id
+    {%- endif %}
 ),
 
 ordered_skus as (
