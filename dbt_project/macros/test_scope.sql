@@ -16,6 +16,23 @@
     (select coalesce(max(through_batch_id), -1) from ops.build_watermarks)
 {%- endmacro %}
 
+{#- The first month a monthly incremental model re-derives: the month of the last whole
+    build's newest order day less `months_lookback_days` (late data), or every month when
+    there was no whole build yet. -#}
+{% macro rebuild_from_month() -%}
+    (
+        select
+            coalesce(
+                cast(
+                    {{ dbt.date_trunc('month', 'max(through_date) - ' ~ (var('months_lookback_days', 7) | int)) }}
+                    as date
+                ),
+                date '0001-01-01'
+            )
+        from ops.build_watermarks
+    )
+{%- endmacro %}
+
 {% macro scope_sql(where) -%}
     {%- set batches -%}
         loaded_in_batch_id > {{ last_built_batch() }}

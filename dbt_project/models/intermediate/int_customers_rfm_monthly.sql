@@ -1,7 +1,24 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='month_start',
+    on_schema_change='fail',
+) }}
 -- One row per customer (not the guest account) x month from the month of their first
 -- order to the month of the data clock: recency, frequency and monetary value as of the
 -- month's end (as of the data clock for the clock's own month).
-with orders as (
+-- Incremental: a run re-derives the months from rebuild_from_month() on; each customer's
+-- running totals start from their last row before those months (carried forward).
+with window_start as (
+    select
+        {% if is_incremental() -%}
+            {{ rebuild_from_month() }}
+        {%- else -%}
+            date '0001-01-01'
+        {%- endif %} as first_month
+),
+
+orders as (
     select * from {{ ref('int_orders_priced') }}
     where not is_guest
 ),
@@ -15,11 +32,40 @@ clock as (
     select {{ data_clock_date() }} as clock_date
 ),
 
+previous as (
+    -- Each customer's history up to the months re-derived: their last row before them.
+    {% if is_incremental() -%}
+        select
+            customer_id,
+            min(month_start) as first_month_start,
+            arg_max(frequency, month_start) as frequency,
+            arg_max(monetary, month_start) as monetary,
+            max(last_order_date) as last_order_date
+        from {{ this }}
+        where month_start < (select first_month from window_start)
+        group by customer_id
+    {%- else -%}
+        select
+            cast(null as varchar) as customer_id,
+            cast(null as date) as first_month_start,
+            cast(null as bigint) as frequency,
+            cast(null as decimal(18, 2)) as monetary,
+            cast(null as date) as last_order_date
+        where false
+    {%- endif %}
+),
+
+recent_orders as (
+    select * from orders
+    where ordered_date >= (select first_month from window_start)
+),
+
 months as (
     -- The calendar of months that saw any order: a whole month without a single order
     -- does not happen in a running business, and this needs no compile-time query.
     select distinct cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as month_start
     from {{ ref('int_orders_priced') }}
+    where ordered_date >= (select first_month from window_start)
 ),
 
 order_months as (
@@ -29,22 +75,30 @@ order_months as (
         count(*) as orders,
         sum(net_revenue) as net_revenue,
         max(ordered_date) as last_order_date
-    from orders
+    from recent_orders
     group by customer_id, cast({{ dbt.date_trunc('month', 'ordered_date') }} as date)
 ),
 
 first_months as (
     select
         customer_id,
-        min(month_start) as first_month_start
+        first_month_start
+    from previous
+    union all
+    select
+        order_months.customer_id,
+        min(order_months.month_start) as first_month_start
     from order_months
-    group by customer_id
+    anti join previous
+        on order_months.customer_id = previous.customer_id
+    group by order_months.customer_id
 ),
 
 refund_months as (
     -- A refund dated before the customer's first counted order (a cancellation of an order
     -- placed before the data begins) still lowers monetary "to the as-of date": it is
     -- booked in the first month of the customer's history instead of being dropped.
+    -- (Refunds of earlier months are in the carried-forward totals already.)
     select
         returns.customer_id,
         greatest(
@@ -55,6 +109,11 @@ refund_months as (
     from returns
     inner join first_months
         on returns.customer_id = first_months.customer_id
+    where
+        greatest(
+            cast({{ dbt.date_trunc('month', 'returns.returned_date') }} as date),
+            first_months.first_month_start
+        ) >= (select first_month from window_start)
     group by
         returns.customer_id,
         greatest(
@@ -91,7 +150,7 @@ filled as (
             and customer_month_grid.month_start = refund_months.month_start
 ),
 
-cumulative as (
+running as (
     select
         customer_id,
         month_start,
@@ -105,6 +164,18 @@ cumulative as (
         order by month_start
         rows between unbounded preceding and current row
     )
+),
+
+cumulative as (
+    select
+        running.customer_id,
+        running.month_start,
+        running.frequency + coalesce(previous.frequency, 0) as frequency,
+        running.monetary + coalesce(previous.monetary, 0) as monetary,
+        greatest(running.last_order_date, previous.last_order_date) as last_order_date
+    from running
+    left join previous
+        on running.customer_id = previous.customer_id
 ),
 
 dated as (

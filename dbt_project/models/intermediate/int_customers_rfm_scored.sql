@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='month_start',
+    on_schema_change='fail',
+) }}
 -- One row per customer x month (as int_customers_rfm_monthly): R, F, M scores 1-5 among
 -- the customers of that month, and the named segment.
 --
@@ -6,8 +12,13 @@
 -- customer_id; then every customer gets the LOWEST score given to any customer with the
 -- same value, so equal values always share a score and a score is earned only when every
 -- customer with that value earned it.
+-- Incremental: a run re-scores the months from rebuild_from_month() on (scores of a month
+-- depend only on that month's rows).
 with rfm_values as (
     select * from {{ ref('int_customers_rfm_monthly') }}
+    {% if is_incremental() -%}
+        where month_start >= {{ rebuild_from_month() }}
+    {%- endif %}
 ),
 
 raw_tiles as (
