@@ -1,8 +1,31 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['period_type', 'period_start'],
+    on_schema_change='fail',
+) }}
 -- One row per period type ('week', 'month') x period start x channel, plus one 'all'
 -- channel row per period. Weeks start on Monday. Growth compares with the previous period
 -- and with the same period a year before (52 weeks before for weeks, 12 months for months).
-with orders as (
+-- Incremental: a run re-derives the months from rebuild_from_month() on and the weeks from
+-- the week holding that month's first day; older periods are read back as comparison bases.
+with window_start as (
+    select
+        first_month,
+        cast({{ dbt.date_trunc('week', 'first_month') }} as date) as first_week
+    from (
+        select
+            {% if is_incremental() -%}
+                {{ rebuild_from_month() }}
+            {%- else -%}
+                date '0001-01-01'
+            {%- endif %} as first_month
+    ) as months
+),
+
+orders as (
     select * from {{ ref('int_orders_priced') }}
+    where ordered_date >= (select first_week from window_start)
 ),
 
 orders_in_periods as (
@@ -54,9 +77,43 @@ all_channels as (
 ),
 
 periods as (
-    select * from by_channel
-    union all
-    select * from all_channels
+    -- Only whole periods: a month is re-derived from its first day on.
+    select grouped.*
+    from (
+        select * from by_channel
+        union all
+        select * from all_channels
+    ) as grouped
+    cross join window_start
+    where grouped.period_type = 'week' or grouped.period_start >= window_start.first_month
+),
+
+comparable as (
+    -- The periods' comparison bases: those re-derived now and those built before.
+    select
+        period_type,
+        period_start,
+        channel,
+        orders,
+        net_revenue
+    from periods
+    {% if is_incremental() -%}
+        union all
+        select
+            built.period_type,
+            built.period_start,
+            built.channel,
+            built.orders,
+            built.net_revenue
+        from {{ this }} as built
+        cross join window_start
+        where
+            built.period_start
+            < case
+                when built.period_type = 'week' then window_start.first_week
+                else window_start.first_month
+            end
+    {%- endif %}
 ),
 
 with_bases as (
@@ -106,12 +163,12 @@ final as (
         {{ growth_pct('current_period.net_revenue', 'year_ago.net_revenue') }}
             as net_revenue_growth_vs_year_ago_pct
     from with_bases as current_period
-    left join periods as previous_period
+    left join comparable as previous_period
         on
             current_period.period_type = previous_period.period_type
             and current_period.channel = previous_period.channel
             and current_period.previous_period_start = previous_period.period_start
-    left join periods as year_ago
+    left join comparable as year_ago
         on
             current_period.period_type = year_ago.period_type
             and current_period.channel = year_ago.channel
