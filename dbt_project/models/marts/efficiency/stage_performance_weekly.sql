@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='week_start',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('int_changed_orders') }}
 -- One row per week x stage x warehouse x channel that had a stage completed in it or
 -- orders in the stage at its end. Weeks start on Monday; a completed stage counts in
 -- the week it ENDED. orders_in_progress: orders that had started the stage and neither
@@ -5,8 +12,32 @@
 -- the clock). share_of_cycle: the stage's mean duration over the mean order cycle of the
 -- orders delivered in the same week, warehouse and channel.
 -- warehouse_id is null for orders not allocated yet.
+-- Incremental: a run re-derives the weeks from the earliest week a stage of an order new
+-- batches touched started in (int_changed_orders), or from the week holding
+-- rebuild_from_month(), whichever is earlier; each combination's orders in progress before
+-- those weeks are summed from the stage rows, not read back.
 with durations as (
     select * from {{ ref('order_stage_durations') }}
+),
+
+window_start as (
+    select
+        {% if is_incremental() -%}
+            least(
+                cast({{ dbt.date_trunc('week', rebuild_from_month()) }} as date),
+                coalesce(
+                    (
+                        select cast({{ dbt.date_trunc('week', 'min(durations.started_at)') }} as date)
+                        from durations
+                        semi join {{ ref('int_changed_orders') }} as changed
+                            on durations.order_id = changed.order_id
+                    ),
+                    date '9999-12-31'
+                )
+            )
+        {%- else -%}
+            date '0001-01-01'
+        {%- endif %} as first_week
 ),
 
 clock as (
@@ -22,7 +53,9 @@ completed as (
         channel,
         duration_hours
     from durations
-    where stage_status = 'completed'
+    where
+        stage_status = 'completed'
+        and ended_at >= (select first_week from window_start)
 ),
 
 completion_stats as (
@@ -64,14 +97,27 @@ progress_changes as (
 ),
 
 combos as (
+    -- Each combination's first week in the calendar, and the orders in progress at the
+    -- start of the first week re-derived.
     select
-        stage,
-        stage_number,
-        warehouse_id,
-        channel,
-        min(week_start) as first_week_start
+        progress_changes.stage,
+        progress_changes.stage_number,
+        progress_changes.warehouse_id,
+        progress_changes.channel,
+        greatest(min(progress_changes.week_start), window_start.first_week) as first_week_start,
+        coalesce(
+            sum(progress_changes.progress_change)
+            filter (where progress_changes.week_start < window_start.first_week),
+            0
+        ) as progress_before
     from progress_changes
-    group by stage, stage_number, warehouse_id, channel
+    cross join window_start
+    group by
+        progress_changes.stage,
+        progress_changes.stage_number,
+        progress_changes.warehouse_id,
+        progress_changes.channel,
+        window_start.first_week
 ),
 
 week_numbers as (
@@ -84,6 +130,7 @@ calendar as (
         combos.stage_number,
         combos.warehouse_id,
         combos.channel,
+        combos.progress_before,
         cast(
             {{ dbt.dateadd('day', '7 * week_numbers.day_number', 'combos.first_week_start') }}
             as date
@@ -103,6 +150,7 @@ weekly_progress as (
         calendar.stage_number,
         calendar.warehouse_id,
         calendar.channel,
+        calendar.progress_before,
         coalesce(sum(progress_changes.progress_change), 0) as progress_change
     from calendar
     left join progress_changes
@@ -116,13 +164,14 @@ weekly_progress as (
         calendar.stage,
         calendar.stage_number,
         calendar.warehouse_id,
-        calendar.channel
+        calendar.channel,
+        calendar.progress_before
 ),
 
 in_progress as (
     select
         *,
-        sum(progress_change) over (
+        progress_before + sum(progress_change) over (
             partition by stage, warehouse_id, channel
             order by week_start
             rows between unbounded preceding and current row
