@@ -33,6 +33,15 @@
     )
 {%- endmacro %}
 
+{#- The first day a daily incremental model re-derives: the last whole build's newest order
+    day less `days_lookback_days` (late data), or every day when there was none yet. -#}
+{% macro rebuild_from_day() -%}
+    (
+        select coalesce(max(through_date) - {{ var('days_lookback_days', 7) | int }}, date '0001-01-01')
+        from ops.build_watermarks
+    )
+{%- endmacro %}
+
 {% macro scope_sql(where) -%}
     {%- set batches -%}
         loaded_in_batch_id > {{ last_built_batch() }}

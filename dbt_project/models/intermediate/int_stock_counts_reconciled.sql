@@ -1,78 +1,78 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='counted_date',
+    on_schema_change='fail',
+) }}
 -- One row per sku x warehouse x day with a physical count: the quantity counted last
 -- that day and the count variance (counted minus book stock at the moment of counting).
 -- Book stock at a count = the previous count (0 before the first) plus every movement
 -- between the two counts, so each count resets the book and its variance is reported
 -- once, on its own day. Movements stamped at the very moment of a count are in it.
-with movements as (
+-- Incremental: a run re-derives the days from rebuild_from_day() on; a count's book needs
+-- only the movements since the count before it.
+with window_start as (
+    select
+        {% if is_incremental() -%}
+            {{ rebuild_from_day() }}
+        {%- else -%}
+            date '0001-01-01'
+        {%- endif %} as first_date
+),
+
+movements as (
     select * from {{ ref('stg_stock_movements') }}
 ),
 
 counts as (
-    select * from {{ ref('stg_stock_counts') }}
-),
-
-counted_pairs as (
-    select distinct
-        sku,
-        warehouse_id
-    from counts
-),
-
-stock_events as (
-    -- Only pairs that were ever counted need their movements in this stream.
-    select
-        movements.sku,
-        movements.warehouse_id,
-        movements.moved_at as event_at,
-        0 as is_count,
-        movements.quantity as movement_quantity,
-        cast(null as bigint) as counted_quantity
-    from movements
-    inner join counted_pairs
-        on
-            movements.sku = counted_pairs.sku
-            and movements.warehouse_id = counted_pairs.warehouse_id
-    union all
     select
         sku,
         warehouse_id,
-        counted_at as event_at,
-        1 as is_count,
-        0 as movement_quantity,
-        counted_quantity
-    from counts
-),
-
-running as (
-    select
-        *,
-        sum(movement_quantity) over (
-            partition by sku, warehouse_id
-            order by event_at, is_count
-            rows between unbounded preceding and current row
-        ) as movements_to_date
-    from stock_events
-),
-
-count_rows as (
-    select
-        sku,
-        warehouse_id,
-        event_at as counted_at,
+        counted_at,
         counted_quantity,
-        movements_to_date
-    from running
-    where is_count = 1
+        coalesce(lag(counted_at) over pair_counts, cast('-infinity' as timestamp))
+            as previous_counted_at,
+        coalesce(lag(counted_quantity) over pair_counts, 0) as previous_counted_quantity
+    from {{ ref('stg_stock_counts') }}
+    window pair_counts as (partition by sku, warehouse_id order by counted_at)
+),
+
+recent_counts as (
+    select * from counts
+    where cast(counted_at as date) >= (select first_date from window_start)
+),
+
+moved_between as (
+    -- Movements after the previous count (or ever, before the first) up to this count.
+    select
+        recent_counts.sku,
+        recent_counts.warehouse_id,
+        recent_counts.counted_at,
+        sum(movements.quantity) as movement_quantity
+    from recent_counts
+    inner join movements
+        on
+            recent_counts.sku = movements.sku
+            and recent_counts.warehouse_id = movements.warehouse_id
+            and movements.moved_at <= recent_counts.counted_at
+            and movements.moved_at > recent_counts.previous_counted_at
+    group by recent_counts.sku, recent_counts.warehouse_id, recent_counts.counted_at
 ),
 
 booked as (
     select
-        *,
-        coalesce(lag(counted_quantity) over pair_counts, 0)
-        + movements_to_date
-        - coalesce(lag(movements_to_date) over pair_counts, 0) as book_quantity
-    from count_rows
-    window pair_counts as (partition by sku, warehouse_id order by counted_at)
+        recent_counts.sku,
+        recent_counts.warehouse_id,
+        recent_counts.counted_at,
+        recent_counts.counted_quantity,
+        recent_counts.previous_counted_quantity + coalesce(moved_between.movement_quantity, 0)
+            as book_quantity
+    from recent_counts
+    left join moved_between
+        on
+            recent_counts.sku = moved_between.sku
+            and recent_counts.warehouse_id = moved_between.warehouse_id
+            and recent_counts.counted_at = moved_between.counted_at
 ),
 
 final as (
