@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='change_date',
+    on_schema_change='fail',
+) }}
 -- One row per sku x warehouse x day on which anything changed its stock position:
 -- movements (net, and the units received, sold and returned), the count variance, and
 -- the changes of on-order and committed units. daily_stock_positions adds them up.
@@ -9,8 +15,60 @@
 --   whole line when the PO is closed as received. Cancelled POs are never on order.
 -- committed: +units of an allocated order's lines on its (first) allocation date, -the
 --   same on the day it first shipped or was cancelled, whichever came first.
-with movements as (
+-- Incremental: a run re-derives the days from rebuild_from_day() on, and every change of a
+-- pair whose first movement is new; pairs keep the first-movement day already built.
+with window_start as (
+    select
+        {% if is_incremental() -%}
+            {{ rebuild_from_day() }}
+        {%- else -%}
+            date '0001-01-01'
+        {%- endif %} as first_date
+),
+
+all_movements as (
     select * from {{ ref('stg_stock_movements') }}
+),
+
+known_pairs as (
+    {% if is_incremental() -%}
+        select
+            sku,
+            warehouse_id,
+            min(change_date) as first_movement_date
+        from {{ this }}
+        group by sku, warehouse_id
+    {%- else -%}
+        select
+            cast(null as varchar) as sku,
+            cast(null as varchar) as warehouse_id,
+            cast(null as date) as first_movement_date
+        where false
+    {%- endif %}
+),
+
+new_pairs as (
+    select distinct
+        all_movements.sku,
+        all_movements.warehouse_id
+    from all_movements
+    anti join known_pairs
+        on
+            all_movements.sku = known_pairs.sku
+            and all_movements.warehouse_id = known_pairs.warehouse_id
+    where all_movements.moved_at >= (select first_date from window_start)
+),
+
+movements as (
+    select * from all_movements
+    where moved_at >= (select first_date from window_start)
+    union all
+    select all_movements.* from all_movements
+    semi join new_pairs
+        on
+            all_movements.sku = new_pairs.sku
+            and all_movements.warehouse_id = new_pairs.warehouse_id
+    where all_movements.moved_at < (select first_date from window_start)
 ),
 
 counts as (
@@ -27,6 +85,12 @@ purchase_order_lines as (
 
 orders as (
     select * from {{ ref('int_order_events_pivoted') }}
+    {% if is_incremental() -%}
+        where
+            allocated_at >= (select first_date from window_start)
+            or shipped_at >= (select first_date from window_start)
+            or cancelled_at >= (select first_date from window_start)
+    {%- endif %}
 ),
 
 order_lines as (
@@ -184,12 +248,18 @@ all_changes as (
 ),
 
 first_movements as (
+    select * from known_pairs
+    union all
     select
-        sku,
-        warehouse_id,
-        min(change_date) as first_movement_date
+        movement_changes.sku,
+        movement_changes.warehouse_id,
+        min(movement_changes.change_date) as first_movement_date
     from movement_changes
-    group by sku, warehouse_id
+    semi join new_pairs
+        on
+            movement_changes.sku = new_pairs.sku
+            and movement_changes.warehouse_id = new_pairs.warehouse_id
+    group by movement_changes.sku, movement_changes.warehouse_id
 ),
 
 dated as (
@@ -214,6 +284,13 @@ dated as (
     where all_changes.change_date <= clock.clock_date
 ),
 
+in_window as (
+    -- A run replaces whole days: only days of its window (a late change of an older day
+    -- waits for a full refresh).
+    select * from dated
+    where change_date >= (select first_date from window_start)
+),
+
 final as (
     select
         sku,
@@ -227,7 +304,7 @@ final as (
         cast(sum(counts_taken) as bigint) as counts_taken,
         cast(sum(on_order_change) as bigint) as on_order_change,
         cast(sum(committed_change) as bigint) as committed_change
-    from dated
+    from in_window
     group by sku, warehouse_id, change_date
 )
 
