@@ -52,21 +52,27 @@ recent_typical as (
 ),
 
 all_time_typical as (
+    -- Only for the stages with no recent completion (the median of all history is costly).
     select
-        stage,
-        percentile_cont(0.5) within group (order by duration_hours) as p50_duration_hours
+        completed.stage,
+        percentile_cont(0.5) within group (order by completed.duration_hours)
+            as p50_duration_hours
     from completed
-    group by stage
+    anti join recent_typical
+        on completed.stage = recent_typical.stage
+    group by completed.stage
 ),
 
 typical as (
     select
-        all_time_typical.stage,
-        coalesce(recent_typical.p50_duration_hours, all_time_typical.p50_duration_hours)
-            as p50_duration_hours
+        stage,
+        p50_duration_hours
+    from recent_typical
+    union all
+    select
+        stage,
+        p50_duration_hours
     from all_time_typical
-    left join recent_typical
-        on all_time_typical.stage = recent_typical.stage
 ),
 
 current_stages as (
