@@ -22,8 +22,13 @@ class BuildOutcome:
     log: Path
 
 
-def build_all(settings: Settings | None = None, verbose: bool = False) -> BuildOutcome:
-    """Materialize every asset (ingest of landed files, dbt build with its tests, publish)."""
+def build_all(
+    settings: Settings | None = None, verbose: bool = False, full_refresh: bool = False
+) -> BuildOutcome:
+    """Materialize every asset (ingest of landed files, dbt build with its tests, publish).
+
+    full_refresh: rebuild the incremental models from scratch and test every row.
+    """
     from pipelines.definitions import build_definitions
 
     settings = settings or get_settings()
@@ -38,7 +43,10 @@ def build_all(settings: Settings | None = None, verbose: bool = False) -> BuildO
             result = job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+                run_config={
+                    "loggers": {"console": {"config": {"log_level": level}}},
+                    "ops": {"orderlens_dbt": {"config": {"full_refresh": full_refresh}}},
+                },
             )
         step_seconds = _step_seconds(instance, result.run_id)
     materialized = sorted(

@@ -235,12 +235,18 @@ def quarantine_release(ids: tuple[int, ...], batch_id: int | None) -> None:
 
 @main.command()
 @click.option("--verbose", is_flag=True, help="Show every Dagster and dbt log line.")
-def build(verbose: bool) -> None:
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Rebuild the incremental marts from scratch and test every row (after corrections "
+    "older than their look-back windows).",
+)
+def build(verbose: bool, full_refresh: bool) -> None:
     """Run the whole graph in process: ingest landed files, dbt build (with tests), publish."""
     from pipelines.build import build_all
 
     with console.status("building: ingest -> dbt build -> forecasting -> publish ..."):
-        outcome = build_all(verbose=verbose)
+        outcome = build_all(verbose=verbose, full_refresh=full_refresh)
     console.print(f"materialized {len(outcome.materialized)} asset(s)")
     for check in outcome.failed_checks:
         err.print(f"[yellow]failed check[/] {check}")

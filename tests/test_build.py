@@ -82,3 +82,11 @@ def test_files_landed_are_ingested_built_forecast_and_published(settings: Settin
     assert result.exit_code == 0, result.output
     assert f"models fitted as of {as_of}" in result.output
     assert fitted_as_of() == as_of
+
+    # A full refresh rebuilds the incremental marts from scratch to the same figures, tests
+    # every row and leaves one watermark: its own.
+    refreshed = build_all(settings, full_refresh=True)
+    assert refreshed.success and refreshed.failed_checks == []
+    with duckdb.connect(str(serving_path(settings)), read_only=True) as con:
+        assert con.sql("SELECT sum(units) FROM marts.daily_sales").fetchall()[0][0] == revenue
+        assert con.sql("SELECT count(*) FROM ops.build_watermarks").fetchall()[0][0] == 1

@@ -70,6 +70,7 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- on-run-start. A --full-refresh run forgets the watermarks: it rebuilds and tests all. -#}
 {% macro create_build_watermarks() -%}
     create schema if not exists ops;
     create table if not exists ops.build_watermarks (
@@ -77,6 +78,9 @@
         through_date date,
         built_at timestamp not null
     );
+    {% if flags.FULL_REFRESH -%}
+        delete from ops.build_watermarks;
+    {%- endif %}
 {%- endmacro %}
 
 {#- on-run-end: a whole-project build where no node failed moves the watermark. -#}

@@ -84,6 +84,12 @@ class OrderLensTranslator(DagsterDbtTranslator):
         return spec
 
 
+class DbtBuildConfig(dg.Config):
+    # Rebuild every incremental model from scratch (and test every row): after corrections
+    # older than the incremental look-back windows, or a change of a model's logic.
+    full_refresh: bool = False
+
+
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=project.manifest_path,
@@ -93,12 +99,19 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         ),
         pool="warehouse",
     )
-    def orderlens_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    def orderlens_dbt(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    ) -> Iterator[Any]:
         settings = get_settings()
         # dbt runs in a subprocess that inherits this environment.
         os.environ["ORDERLENS_WAREHOUSE"] = str(settings.warehouse_path)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         with writer_lock(settings, purpose="dbt build"):
-            yield from dbt.cli(["build"], context=context).stream()
+            # dbt's unit tests check the SQL, not the data: `make test` runs them on every
+            # change of the code; a data build need not repeat them.
+            args = ["build", "--exclude-resource-type", "unit_test"]
+            if config.full_refresh:
+                args.append("--full-refresh")
+            yield from dbt.cli(args, context=context).stream()
 
     return orderlens_dbt

@@ -75,6 +75,7 @@ completion_stats as (
 progress_changes as (
     -- +1 in the week a stage starts, -1 in the week it ends (or the order is cancelled):
     -- the running sum over weeks is the number of orders inside the stage at week end.
+    -- Only the weeks re-derived; what came before is in combos.progress_before.
     select
         cast({{ dbt.date_trunc('week', 'started_at') }} as date) as week_start,
         stage,
@@ -83,6 +84,7 @@ progress_changes as (
         channel,
         1 as progress_change
     from durations
+    where started_at >= (select first_week from window_start)
     union all
     select
         cast({{ dbt.date_trunc('week', 'coalesce(ended_at, cancelled_at)') }} as date)
@@ -93,30 +95,32 @@ progress_changes as (
         channel,
         -1 as progress_change
     from durations
-    where coalesce(ended_at, cancelled_at) is not null
+    where coalesce(ended_at, cancelled_at) >= (select first_week from window_start)
 ),
 
 combos as (
     -- Each combination's first week in the calendar, and the orders in progress at the
-    -- start of the first week re-derived.
+    -- start of the first week re-derived: one pass over the stage rows.
     select
-        progress_changes.stage,
-        progress_changes.stage_number,
-        progress_changes.warehouse_id,
-        progress_changes.channel,
-        greatest(min(progress_changes.week_start), window_start.first_week) as first_week_start,
-        coalesce(
-            sum(progress_changes.progress_change)
-            filter (where progress_changes.week_start < window_start.first_week),
-            0
+        durations.stage,
+        durations.stage_number,
+        durations.warehouse_id,
+        durations.channel,
+        greatest(
+            cast({{ dbt.date_trunc('week', 'min(durations.started_at)') }} as date),
+            window_start.first_week
+        ) as first_week_start,
+        count(*) filter (where durations.started_at < window_start.first_week)
+        - count(*) filter (
+            where coalesce(durations.ended_at, durations.cancelled_at) < window_start.first_week
         ) as progress_before
-    from progress_changes
+    from durations
     cross join window_start
     group by
-        progress_changes.stage,
-        progress_changes.stage_number,
-        progress_changes.warehouse_id,
-        progress_changes.channel,
+        durations.stage,
+        durations.stage_number,
+        durations.warehouse_id,
+        durations.channel,
         window_start.first_week
 ),
 

@@ -1,10 +1,28 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='month_start',
+    on_schema_change='fail',
+) }}
 -- One row per month x sku x warehouse (the months the pair has positions in; the first
 -- and the clock's month may be partial: days_observed says how many days count).
 -- Lost demand: stockout days x the average daily units sold on in-stock days of the
 -- trailing 28 days ending on the month's last observed day. A day counts as in stock
 -- when it ended with stock or sold something (the day that sells out had stock).
-with positions as (
+-- Incremental: a run re-derives the months from rebuild_from_month() on, reading the
+-- positions from 27 days before (the trailing window of the first re-derived day).
+with window_start as (
+    select
+        {% if is_incremental() -%}
+            {{ rebuild_from_month() }}
+        {%- else -%}
+            date '0001-01-01'
+        {%- endif %} as first_month
+),
+
+positions as (
     select * from {{ ref('daily_stock_positions') }}
+    where position_date >= (select first_month - 27 from window_start)
 ),
 
 flagged as (
@@ -49,6 +67,7 @@ monthly as (
             as in_stock_units_sold_28d,
         max(case when days_from_month_end = 1 then in_stock_days_28d end) as in_stock_days_28d
     from trailing_sums
+    where month_start >= (select first_month from window_start)
     group by month_start, sku, warehouse_id
 ),
 
