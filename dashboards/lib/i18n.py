@@ -536,7 +536,8 @@ def fmt_int(value: Number | None, lang: str) -> str:
 
 
 def fmt_money(value: Number | None, lang: str, currency: str = "¥") -> str:
-    """Money with the currency sign; Chinese uses 万 and 亿 for large amounts, as readers expect."""
+    """Money with the currency sign; large amounts shortened so a headline figure fits its
+    tile: Chinese in 万 and 亿, as readers expect, English in M and B from ten million on."""
     if value is None:
         return "—"
     amount = float(value)
@@ -546,6 +547,10 @@ def fmt_money(value: Number | None, lang: str, currency: str = "¥") -> str:
         return f"{sign}{currency}{amount / 100_000_000:,.2f}亿"
     if lang == "zh" and amount >= 100_000:
         return f"{sign}{currency}{amount / 10_000:,.1f}万"
+    if lang != "zh" and amount >= 1_000_000_000:
+        return f"{sign}{currency}{amount / 1_000_000_000:,.2f}B"
+    if lang != "zh" and amount >= 10_000_000:
+        return f"{sign}{currency}{amount / 1_000_000:,.2f}M"
     return f"{sign}{currency}{amount:,.2f}"
 
 

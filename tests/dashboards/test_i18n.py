@@ -21,6 +21,8 @@ def test_placeholders_are_the_same_in_both_languages():
 
 def test_money_uses_wan_and_yi_in_chinese_only():
     assert i18n.fmt_money(Decimal("1234567.8"), "en") == "¥1,234,567.80"
+    assert i18n.fmt_money(13_897_322.12, "en") == "¥13.90M"
+    assert i18n.fmt_money(-1_389_732_210, "en") == "-¥1.39B"
     assert i18n.fmt_money(1_234_567.8, "zh") == "¥123.5万"
     assert i18n.fmt_money(-250_000_000, "zh") == "-¥2.50亿"
     assert i18n.fmt_money(None, "zh") == "—"
