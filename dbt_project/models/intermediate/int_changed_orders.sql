@@ -6,11 +6,11 @@ with watermark as (
     select {{ last_built_batch() }} as batch_id
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('stg_orders') }}
 ),
 
-order_lines as (
+order_lines as not materialized (
     select * from {{ ref('stg_order_lines') }}
 ),
 

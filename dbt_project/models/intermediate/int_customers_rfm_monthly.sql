@@ -18,12 +18,12 @@ with window_start as (
         {%- endif %} as first_month
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('int_orders_priced') }}
     where not is_guest
 ),
 
-returns as (
+returns as not materialized (
     select * from {{ ref('int_order_lines_returned') }}
     where not is_guest and customer_id is not null
 ),

@@ -14,7 +14,7 @@
 -- customer with that value earned it.
 -- Incremental: a run re-scores the months from rebuild_from_month() on (scores of a month
 -- depend only on that month's rows).
-with rfm_values as (
+with rfm_values as not materialized (
     select * from {{ ref('int_customers_rfm_monthly') }}
     {% if is_incremental() -%}
         where month_start >= {{ rebuild_from_month() }}

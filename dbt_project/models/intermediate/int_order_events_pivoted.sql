@@ -10,11 +10,11 @@
 -- ordered_at when the source sent no "received" event.
 -- Incremental by ingest batch: a run re-pivots only the orders whose header or events
 -- arrived in a batch newer than the newest one already here.
-with orders as (
+with orders as not materialized (
     select * from {{ ref('stg_orders') }}
 ),
 
-order_events as (
+order_events as not materialized (
     select * from {{ ref('stg_order_events') }}
 ),
 

@@ -25,7 +25,7 @@ orders as (
     {%- endif %}
 ),
 
-products as (
+products as not materialized (
     select * from {{ ref('stg_products') }}
 ),
 

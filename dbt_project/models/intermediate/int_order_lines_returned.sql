@@ -1,15 +1,15 @@
 -- One row per return (a returned product of an order), dated by its returned date and
 -- attributed to the order's channel, ship-to region, warehouse and customer. Returns of
 -- cancelled orders are left out: the order never counted in sales.
-with returns as (
+with returns as not materialized (
     select * from {{ ref('stg_returns') }}
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('int_orders_classified') }}
 ),
 
-customers as (
+customers as not materialized (
     select * from {{ ref('stg_customers') }}
 ),
 

@@ -15,7 +15,7 @@ with orders as (
     {%- endif %}
 ),
 
-customers as (
+customers as not materialized (
     select * from {{ ref('stg_customers') }}
 ),
 

@@ -20,7 +20,7 @@ with window_start as (
         {%- endif %} as first_date
 ),
 
-movements as (
+movements as not materialized (
     select * from {{ ref('stg_stock_movements') }}
 ),
 

@@ -26,7 +26,7 @@ with window_start as (
         {%- endif %} as first_date
 ),
 
-all_movements as (
+all_movements as not materialized (
     select * from {{ ref('stg_stock_movements') }}
 ),
 
@@ -71,19 +71,19 @@ movements as (
     where all_movements.moved_at < (select first_date from window_start)
 ),
 
-counts as (
+counts as not materialized (
     select * from {{ ref('int_stock_counts_reconciled') }}
 ),
 
-purchase_orders as (
+purchase_orders as not materialized (
     select * from {{ ref('stg_purchase_orders') }}
 ),
 
-purchase_order_lines as (
+purchase_order_lines as not materialized (
     select * from {{ ref('stg_purchase_order_lines') }}
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('int_order_events_pivoted') }}
     {% if is_incremental() -%}
         where
@@ -93,7 +93,7 @@ orders as (
     {%- endif %}
 ),
 
-order_lines as (
+order_lines as not materialized (
     select * from {{ ref('stg_order_lines') }}
 ),
 

@@ -1,6 +1,6 @@
 -- One row per cohort month (month of a customer's first counted order; guest account
 -- excluded) x months since that first month, up to the month of the data clock.
-with orders as (
+with orders as not materialized (
     select * from {{ ref('int_orders_priced') }}
     where not is_guest
 ),

@@ -1,10 +1,10 @@
 -- One row per customer with a counted order (guest account excluded), scored as of the
 -- data clock (the latest ordered date).
-with scored as (
+with scored as not materialized (
     select * from {{ ref('int_customers_rfm_scored') }}
 ),
 
-customers as (
+customers as not materialized (
     select * from {{ ref('stg_customers') }}
 ),
 

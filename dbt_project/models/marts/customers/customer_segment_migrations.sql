@@ -8,7 +8,7 @@
 -- that way. Customers whose first order falls in the month come from 'none'.
 -- Incremental: a run re-derives the months from rebuild_from_month() on (each against the
 -- month before it, which may be older).
-with segments as (
+with segments as not materialized (
     select * from {{ ref('customer_segment_monthly') }}
 ),
 

@@ -7,7 +7,7 @@
 -- One row per customer x month end, from the month of the customer's first order on:
 -- the RFM segment as of that month end (as of the data clock for the clock's own month).
 -- Incremental: a run re-derives the months from rebuild_from_month() on.
-with scored as (
+with scored as not materialized (
     select * from {{ ref('int_customers_rfm_scored') }}
     {% if is_incremental() -%}
         where month_start >= {{ rebuild_from_month() }}

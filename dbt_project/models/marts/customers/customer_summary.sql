@@ -2,22 +2,22 @@
 -- counted order included, with zero orders). Churn risk compares days since the last
 -- order with the customer's own mean gap between orders (or, for one-order customers,
 -- the median of the repeat customers' mean gaps).
-with customers as (
+with customers as not materialized (
     select * from {{ ref('stg_customers') }}
     where not is_guest
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('int_orders_priced') }}
     where not is_guest
 ),
 
-returns as (
+returns as not materialized (
     select * from {{ ref('int_order_lines_returned') }}
     where not is_guest
 ),
 
-tickets as (
+tickets as not materialized (
     select * from {{ ref('stg_service_tickets') }}
 ),
 

@@ -3,7 +3,7 @@
 -- duration (stages completed in the week) over the sum of the mean durations of all
 -- stages completed in the week; order_cycle itself is not a candidate. Ties go to the
 -- earlier stage.
-with durations as (
+with durations as not materialized (
     select * from {{ ref('order_stage_durations') }}
 ),
 

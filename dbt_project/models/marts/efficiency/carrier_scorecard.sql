@@ -4,19 +4,19 @@
 -- damage_and_loss_complaints: parcels with a damaged/lost tracking event or a service
 -- ticket of topic damaged/lost about its order naming this carrier (or no carrier):
 -- each parcel counts once however many signals it has.
-with shipments as (
+with shipments as not materialized (
     select * from {{ ref('stg_shipments') }}
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('stg_orders') }}
 ),
 
-shipment_events as (
+shipment_events as not materialized (
     select * from {{ ref('stg_shipment_events') }}
 ),
 
-tickets as (
+tickets as not materialized (
     select * from {{ ref('stg_service_tickets') }}
 ),
 

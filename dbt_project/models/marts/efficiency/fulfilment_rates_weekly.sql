@@ -4,7 +4,7 @@
 -- readers can add weeks up. fill_rate = units shipped / units ordered, cancelled orders
 -- left out (a customer's cancellation is not a failure to ship). return_rate is over
 -- delivered orders. warehouse_id is null for orders never allocated.
-with fulfilment as (
+with fulfilment as not materialized (
     select * from {{ ref('order_fulfilment') }}
 ),
 

@@ -14,7 +14,7 @@
 -- `cancelled` when the order was cancelled while in it. A stage whose start or end is
 -- missing while later milestones exist (a gap in the source) gets no row.
 -- Incremental by ingest batch, like int_order_events_pivoted.
-with orders as (
+with orders as not materialized (
     select * from {{ ref('int_order_events_pivoted') }}
     {% if is_incremental() -%}
         where loaded_in_batch_id > (

@@ -7,11 +7,11 @@
 -- or of all history where a stage had none. The promise holds until the end of the
 -- promised date. late_stage: the first stage whose expected end passes the promise.
 {%- set trailing_days = var('at_risk_trailing_days', 28) | int %}
-with durations as (
+with durations as not materialized (
     select * from {{ ref('order_stage_durations') }}
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('int_order_events_pivoted') }}
 ),
 

@@ -16,7 +16,7 @@
 -- batches touched started in (int_changed_orders), or from the week holding
 -- rebuild_from_month(), whichever is earlier; each combination's orders in progress before
 -- those weeks are summed from the stage rows, not read back.
-with durations as (
+with durations as not materialized (
     select * from {{ ref('order_stage_durations') }}
 ),
 

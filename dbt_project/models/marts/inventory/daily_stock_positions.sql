@@ -11,11 +11,11 @@
 -- carrying the totals of the day before that window forward; older corrections need
 -- --full-refresh.
 {%- set lookback_days = var('stock_lookback_days', 7) | int %}
-with changes as (
+with changes as not materialized (
     select * from {{ ref('int_stock_daily_deltas') }}
 ),
 
-products as (
+products as not materialized (
     select * from {{ ref('stg_products') }}
 ),
 

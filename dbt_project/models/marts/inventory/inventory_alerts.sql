@@ -7,15 +7,15 @@
 --   available with no sale at all in the 28 days (days of supply unbounded: null).
 {%- set trailing_days = 28 %}
 {%- set overstock_days = var('overstock_days_of_supply', 180) %}
-with positions as (
+with positions as not materialized (
     select * from {{ ref('daily_stock_positions') }}
 ),
 
-products as (
+products as not materialized (
     select * from {{ ref('stg_products') }}
 ),
 
-suppliers as (
+suppliers as not materialized (
     select * from {{ ref('stg_suppliers') }}
 ),
 

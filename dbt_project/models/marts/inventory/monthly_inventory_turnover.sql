@@ -20,7 +20,7 @@ with window_start as (
         {%- endif %} as first_month
 ),
 
-positions as (
+positions as not materialized (
     select * from {{ ref('daily_stock_positions') }}
     where position_date >= (select first_month - 27 from window_start)
 ),

@@ -5,11 +5,11 @@
 -- Dead stock: stock on hand, no sale in the last `dead_stock_days` days, and the pair has
 -- had stock movements for at least that long (a new product is not dead).
 {%- set dead_stock_days = var('dead_stock_days', 90) %}
-with positions as (
+with positions as not materialized (
     select * from {{ ref('daily_stock_positions') }}
 ),
 
-movements as (
+movements as not materialized (
     select * from {{ ref('stg_stock_movements') }}
 ),
 

@@ -3,11 +3,11 @@
 -- why (the first reason of each row) and where they stand now (held, waiting for a parent,
 -- or released by a later batch). Released rows stay on the day they were quarantined, so
 -- the history does not move when a row is released; only its status does.
-with quarantine as (
+with quarantine as not materialized (
     select * from {{ source('ops', 'quarantine') }}
 ),
 
-batches as (
+batches as not materialized (
     select * from {{ source('ops', 'ingest_batches') }}
 ),
 

@@ -14,11 +14,11 @@
 -- look-back: a run rebuilds the days from (latest day already built - lookback) on.
 {% set lookback_days = var('daily_sales_lookback_days', 7) | int %}
 
-with daily_sales as (
+with daily_sales as not materialized (
     select * from {{ ref('daily_sales') }}
 ),
 
-products as (
+products as not materialized (
     select * from {{ ref('stg_products') }}
 ),
 

@@ -11,11 +11,11 @@
 -- the days from (latest day already built - daily_sales_lookback_days) on.
 {% set lookback_days = var('daily_sales_lookback_days', 7) | int %}
 
-with lines as (
+with lines as not materialized (
     select * from {{ ref('int_order_lines_priced') }}
 ),
 
-returns as (
+returns as not materialized (
     select * from {{ ref('int_order_lines_returned') }}
 ),
 

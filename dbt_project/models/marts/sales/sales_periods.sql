@@ -23,7 +23,7 @@ with window_start as (
     ) as months
 ),
 
-orders as (
+orders as not materialized (
     select * from {{ ref('int_orders_priced') }}
     where ordered_date >= (select first_week from window_start)
 ),
