@@ -7,8 +7,10 @@ assets `["raw", <table>]` with no glue code.
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,25 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 def dbt_executable() -> str:
     """dbt of this interpreter's environment (it need not be on PATH)."""
     return str(Path(sys.executable).with_name("dbt"))
+
+
+class OrderLensDbtCli(DbtCliResource):
+    """dagster-dbt's dbt resource without its start-up cost on every build.
+
+    Before each `dbt build` dagster-dbt asks the dbt executable its version in a subprocess
+    (`dbt --version`: 3 s here) and opens a dbt adapter in process (2.3 s of imports) that only
+    its row-count and column-metadata fetchers use; OrderLens calls neither. dbt here is the
+    dbt-core of this environment (`dbt_executable()`), so its version is the package's.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Any:
+        from packaging.version import parse
+
+        return parse(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
+        return None
 
 
 def ensure_manifest(project: DbtProject, settings: Settings | None = None) -> Path:
