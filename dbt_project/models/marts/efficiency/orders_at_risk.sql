@@ -75,29 +75,51 @@ typical as (
     from all_time_typical
 ),
 
-current_stages as (
+in_progress as (
     select
-        durations.order_id,
-        durations.stage as current_stage,
-        durations.stage_number as current_stage_number,
-        durations.started_at as current_stage_started_at,
-        durations.warehouse_id,
-        durations.channel,
+        order_id,
+        stage,
+        stage_number,
+        started_at,
+        warehouse_id,
+        channel
+    from durations
+    where stage_status = 'in_progress' and stage != 'order_cycle'
+),
+
+open_orders as (
+    -- A semi join first: the open orders are few, the orders many (a plain join let the
+    -- planner hash every order).
+    select
+        orders.order_id,
         orders.needs_approval,
         orders.received_at,
-        orders.promised_date,
-        cast({{ dbt.dateadd('day', 1, 'orders.promised_date') }} as timestamp) as promise_deadline_at,
+        orders.promised_date
+    from orders
+    semi join in_progress
+        on orders.order_id = in_progress.order_id
+    where orders.promised_date is not null
+),
+
+current_stages as (
+    select
+        in_progress.order_id,
+        in_progress.stage as current_stage,
+        in_progress.stage_number as current_stage_number,
+        in_progress.started_at as current_stage_started_at,
+        in_progress.warehouse_id,
+        in_progress.channel,
+        open_orders.needs_approval,
+        open_orders.received_at,
+        open_orders.promised_date,
+        cast({{ dbt.dateadd('day', 1, 'open_orders.promised_date') }} as timestamp) as promise_deadline_at,
         clock.clock_at,
-        {{ hours_between('durations.started_at', 'clock.clock_at') }} as hours_in_current_stage,
-        {{ hours_between('orders.received_at', 'clock.clock_at') }} as elapsed_hours
-    from durations
-    inner join orders
-        on durations.order_id = orders.order_id
+        {{ hours_between('in_progress.started_at', 'clock.clock_at') }} as hours_in_current_stage,
+        {{ hours_between('open_orders.received_at', 'clock.clock_at') }} as elapsed_hours
+    from in_progress
+    inner join open_orders
+        on in_progress.order_id = open_orders.order_id
     cross join clock
-    where
-        durations.stage_status = 'in_progress'
-        and durations.stage != 'order_cycle'
-        and orders.promised_date is not null
 ),
 
 remaining_stages as (

@@ -5,6 +5,7 @@
     on_schema_change='fail',
 ) }}
 -- depends_on: {{ ref('int_changed_orders') }}
+-- depends_on: {{ ref('int_order_events_pivoted') }}
 -- One row per week x stage x warehouse x channel that had a stage completed in it or
 -- orders in the stage at its end. Weeks start on Monday; a completed stage counts in
 -- the week it ENDED. orders_in_progress: orders that had started the stage and neither
@@ -12,8 +13,8 @@
 -- the clock). share_of_cycle: the stage's mean duration over the mean order cycle of the
 -- orders delivered in the same week, warehouse and channel.
 -- warehouse_id is null for orders not allocated yet.
--- Incremental: a run re-derives the weeks from the earliest week a stage of an order new
--- batches touched started in (int_changed_orders), or from the week holding
+-- Incremental: a run re-derives the weeks from the earliest week an order new batches
+-- touched (int_changed_orders) was received in, or from the week holding
 -- rebuild_from_month(), whichever is earlier; each combination's orders in progress before
 -- those weeks are summed from the stage rows, not read back.
 with durations as not materialized (
@@ -27,10 +28,12 @@ window_start as (
                 cast({{ dbt.date_trunc('week', rebuild_from_month()) }} as date),
                 coalesce(
                     (
-                        select cast({{ dbt.date_trunc('week', 'min(durations.started_at)') }} as date)
-                        from durations
+                        -- No stage starts before its order was received; the order rows
+                        -- are a fifth of the stage rows.
+                        select cast({{ dbt.date_trunc('week', 'min(pivoted.received_at)') }} as date)
+                        from {{ ref('int_order_events_pivoted') }} as pivoted
                         semi join {{ ref('int_changed_orders') }} as changed
-                            on durations.order_id = changed.order_id
+                            on pivoted.order_id = changed.order_id
                     ),
                     date '9999-12-31'
                 )
@@ -147,6 +150,18 @@ calendar as (
             <= {{ dbt.datediff('combos.first_week_start', 'clock.clock_week_start', 'day') }} / 7
 ),
 
+weekly_changes as (
+    -- Summed per week before the calendar join (millions of stage rows, thousands of weeks).
+    select
+        week_start,
+        stage,
+        warehouse_id,
+        channel,
+        sum(progress_change) as progress_change
+    from progress_changes
+    group by week_start, stage, warehouse_id, channel
+),
+
 weekly_progress as (
     select
         calendar.week_start,
@@ -155,21 +170,14 @@ weekly_progress as (
         calendar.warehouse_id,
         calendar.channel,
         calendar.progress_before,
-        coalesce(sum(progress_changes.progress_change), 0) as progress_change
+        coalesce(weekly_changes.progress_change, 0) as progress_change
     from calendar
-    left join progress_changes
+    left join weekly_changes
         on
-            calendar.week_start = progress_changes.week_start
-            and calendar.stage = progress_changes.stage
-            and calendar.warehouse_id is not distinct from progress_changes.warehouse_id
-            and calendar.channel = progress_changes.channel
-    group by
-        calendar.week_start,
-        calendar.stage,
-        calendar.stage_number,
-        calendar.warehouse_id,
-        calendar.channel,
-        calendar.progress_before
+            calendar.week_start = weekly_changes.week_start
+            and calendar.stage = weekly_changes.stage
+            and calendar.warehouse_id is not distinct from weekly_changes.warehouse_id
+            and calendar.channel = weekly_changes.channel
 ),
 
 in_progress as (
