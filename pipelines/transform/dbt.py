@@ -22,6 +22,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from packaging.version import Version, parse
 
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import writer_lock
@@ -53,9 +54,7 @@ class OrderLensDbtCli(DbtCliResource):
     """
 
     @cached_property
-    def _cli_version(self) -> Any:
-        from packaging.version import parse
-
+    def _cli_version(self) -> Version:
         return parse(installed_version("dbt-core"))
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:

@@ -51,7 +51,6 @@ completed as (
     select
         cast({{ dbt.date_trunc('week', 'ended_at') }} as date) as week_start,
         stage,
-        stage_number,
         warehouse_id,
         channel,
         duration_hours
@@ -82,7 +81,6 @@ progress_changes as (
     select
         cast({{ dbt.date_trunc('week', 'started_at') }} as date) as week_start,
         stage,
-        stage_number,
         warehouse_id,
         channel,
         1 as progress_change
@@ -93,7 +91,6 @@ progress_changes as (
         cast({{ dbt.date_trunc('week', 'coalesce(ended_at, cancelled_at)') }} as date)
             as week_start,
         stage,
-        stage_number,
         warehouse_id,
         channel,
         -1 as progress_change
