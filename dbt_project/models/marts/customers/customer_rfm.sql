@@ -1,7 +1,7 @@
 -- One row per customer with a counted order (guest account excluded), scored as of the
 -- data clock (the latest ordered date).
 with scored as not materialized (
-    select * from {{ ref('int_customers_rfm_scored') }}
+    select * from {{ ref('customer_segment_monthly') }}
 ),
 
 customers as not materialized (
