@@ -33,17 +33,22 @@ clock as (
 ),
 
 previous as (
-    -- Each customer's history up to the months re-derived: their last row before them.
+    -- Each customer's history up to the months re-derived: their row of the latest month
+    -- before them. Every customer whose first month is older has a row in that month (the
+    -- grid below), and its totals are running ones. Its month stands in for the first month:
+    -- below, only its being before the window counts.
     {% if is_incremental() -%}
         select
             customer_id,
-            min(month_start) as first_month_start,
-            arg_max(frequency, month_start) as frequency,
-            arg_max(monetary, month_start) as monetary,
-            max(last_order_date) as last_order_date
+            month_start as first_month_start,
+            frequency,
+            monetary,
+            last_order_date
         from {{ this }}
-        where month_start < (select first_month from window_start)
-        group by customer_id
+        where month_start = (
+            select max(month_start) from {{ this }}
+            where month_start < (select first_month from window_start)
+        )
     {%- else -%}
         select
             cast(null as varchar) as customer_id,
