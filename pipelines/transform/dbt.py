@@ -62,14 +62,19 @@ class OrderLensDbtCli(DbtCliResource):
 
 
 def ensure_manifest(project: DbtProject, settings: Settings | None = None) -> Path:
-    """Parse the dbt project when its manifest is missing or older than a source file."""
+    """Parse the dbt project when its manifest is missing or older than a source file.
+
+    The profile counts as a source: dbt keeps the partial-parse state every build starts from
+    only while the profile it was made with is unchanged (its warehouse path included), and
+    parses the whole project again on every build otherwise (4 s).
+    """
     manifest = project.manifest_path
     sources = [
         p
         for folder in ("models", "macros", "tests")
         for p in (DBT_DIR / folder).rglob("*")
         if p.is_file()
-    ] + [DBT_DIR / "dbt_project.yml"]
+    ] + [DBT_DIR / "dbt_project.yml", DBT_DIR / "profiles.yml"]
     stale = not manifest.exists() or any(
         p.stat().st_mtime > manifest.stat().st_mtime for p in sources
     )

@@ -31,35 +31,43 @@ stage_path as (
     select 'shipped_to_delivered' as stage, 5 as stage_number
 ),
 
-completed as (
+completed as not materialized (
     select
         durations.stage,
-        durations.duration_hours,
-        durations.ended_at > {{ dbt.dateadd('day', -trailing_days, 'clock.clock_at') }}
-            as is_recent
+        durations.ended_at,
+        durations.duration_hours
     from durations
-    cross join clock
     where durations.stage_status = 'completed' and durations.stage != 'order_cycle'
 ),
 
 recent_typical as (
-    select
-        stage,
-        percentile_cont(0.5) within group (order by duration_hours) as p50_duration_hours
-    from completed
-    where is_recent
-    group by stage
-),
-
-all_time_typical as (
-    -- Only for the stages with no recent completion (the median of all history is costly).
+    -- A filter on ended_at itself, so that only the recent row groups are read.
     select
         completed.stage,
         percentile_cont(0.5) within group (order by completed.duration_hours)
             as p50_duration_hours
     from completed
-    anti join recent_typical
-        on completed.stage = recent_typical.stage
+    cross join clock
+    where completed.ended_at > {{ dbt.dateadd('day', -trailing_days, 'clock.clock_at') }}
+    group by completed.stage
+),
+
+stages_without_recent as (
+    select stage from stage_path
+    except
+    select stage from recent_typical
+),
+
+all_time_typical as (
+    -- Only for the stages with no recent completion (the median of all history is costly;
+    -- with none, the semi join's empty build side skips the scan).
+    select
+        completed.stage,
+        percentile_cont(0.5) within group (order by completed.duration_hours)
+            as p50_duration_hours
+    from completed
+    semi join stages_without_recent
+        on completed.stage = stages_without_recent.stage
     group by completed.stage
 ),
 
