@@ -97,16 +97,17 @@ def _timed_build(label: str) -> tuple[float, float]:
     outcome = build_all()
     total = time.perf_counter() - started
     assert outcome.success, outcome
-    _save_profile(label, outcome.step_seconds)
+    _save_profile(label, outcome.step_seconds, outcome.run_id)
     return total, outcome.step_seconds.get("orderlens_dbt", float("nan"))
 
 
-def _save_profile(label: str, steps: dict[str, float]) -> None:
-    """Seconds per Dagster step and per dbt node (the newest dbt run's results)."""
-    from pipelines.transform.dbt import DBT_DIR
+def _save_profile(label: str, steps: dict[str, float], run_id: str) -> None:
+    """Seconds per Dagster step and per dbt node (the build's dbt run results)."""
+    from pipelines.transform.dbt import dbt_run_dir
 
-    runs = sorted((DBT_DIR / "target").glob("*/run_results.json"), key=lambda p: p.stat().st_mtime)
-    nodes = json.loads(runs[-1].read_text())["results"] if runs else []
+    run_dir = dbt_run_dir(run_id)
+    results = run_dir / "run_results.json" if run_dir else None
+    nodes = json.loads(results.read_text())["results"] if results and results.exists() else []
     profile = {
         "steps": {k: round(v, 1) for k, v in sorted(steps.items(), key=lambda kv: -kv[1])},
         "dbt_tests_s": round(

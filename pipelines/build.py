@@ -20,6 +20,7 @@ class BuildOutcome:
     failed_checks: list[str]
     step_seconds: dict[str, float]
     log: Path
+    run_id: str
 
 
 def build_all(
@@ -45,7 +46,11 @@ def build_all(
                 raise_on_error=False,
                 run_config={
                     "loggers": {"console": {"config": {"log_level": level}}},
-                    "ops": {"orderlens_dbt": {"config": {"full_refresh": full_refresh}}},
+                    "ops": {
+                        "orderlens_dbt": {
+                            "config": {"full_refresh": full_refresh, "debug_log": verbose}
+                        }
+                    },
                 },
             )
         step_seconds = _step_seconds(instance, result.run_id)
@@ -67,6 +72,7 @@ def build_all(
         failed_checks=failed,
         step_seconds=step_seconds,
         log=log,
+        run_id=result.run_id,
     )
 
 

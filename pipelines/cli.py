@@ -234,7 +234,11 @@ def quarantine_release(ids: tuple[int, ...], batch_id: int | None) -> None:
 
 
 @main.command()
-@click.option("--verbose", is_flag=True, help="Show every Dagster and dbt log line.")
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Show every Dagster and dbt log line; dbt's log file keeps every SQL statement.",
+)
 @click.option(
     "--full-refresh",
     is_flag=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import timedelta
 
@@ -16,9 +17,18 @@ from pipelines.build import build_all
 from pipelines.cli import main
 from pipelines.ingest.simulate import simulate
 from pipelines.settings import Settings
+from pipelines.transform.dbt import dbt_run_dir
 from pipelines.warehouse import serving_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("build")]
+
+
+def dbt_log_levels(run_id: str) -> set[str]:
+    """The levels of the events in a build's dbt.log."""
+    run_dir = dbt_run_dir(run_id)
+    assert run_dir is not None, run_id
+    lines = (run_dir / "dbt.log").read_text(encoding="utf-8").splitlines()
+    return {json.loads(line)["info"]["level"] for line in lines if line.startswith("{")}
 
 
 def test_files_landed_are_ingested_built_forecast_and_published(settings: Settings) -> None:
@@ -50,9 +60,14 @@ def test_files_landed_are_ingested_built_forecast_and_published(settings: Settin
     assert lines == sim.rows["order_lines"]
     assert revenue > 0 and plan > 0
 
+    # dbt's own log keeps node results, not every SQL statement, unless asked for (verbose).
+    levels = dbt_log_levels(outcome.run_id)
+    assert "info" in levels and "debug" not in levels
+
     # Running it again is harmless: nothing new lands, the same figures are published.
-    again = build_all(settings)
+    again = build_all(settings, verbose=True)
     assert again.success
+    assert "debug" in dbt_log_levels(again.run_id)
     with duckdb.connect(str(serving_path(settings)), read_only=True) as con:
         assert con.sql("SELECT sum(units) FROM marts.daily_sales").fetchall()[0][0] == revenue
 

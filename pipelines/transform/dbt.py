@@ -61,6 +61,12 @@ class OrderLensDbtCli(DbtCliResource):
         return None
 
 
+def dbt_run_dir(run_id: str) -> Path | None:
+    """The target folder of a Dagster run's `dbt build` (its dbt.log, run_results.json)."""
+    runs = sorted((DBT_DIR / "target").glob(f"orderlens_dbt-{run_id[:7]}-*"))
+    return runs[-1] if runs else None
+
+
 def ensure_manifest(project: DbtProject, settings: Settings | None = None) -> Path:
     """Parse the dbt project when its manifest is missing or older than a source file.
 
@@ -113,6 +119,10 @@ class DbtBuildConfig(dg.Config):
     # Rebuild every incremental model from scratch (and test every row): after corrections
     # older than the incremental look-back windows, or a change of a model's logic.
     full_refresh: bool = False
+    # dbt's log file (target/<run>/dbt.log) at debug level records every SQL statement: some
+    # 4,000 events a daily build, whose JSON formatting costs seconds of the build's CPU.
+    # Info (each node's start, end and errors) unless asked for (`orderlens build --verbose`).
+    debug_log: bool = False
 
 
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
@@ -135,6 +145,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             # dbt's unit tests check the SQL, not the data: `make test` runs them on every
             # change of the code; a data build need not repeat them.
             args = ["build", "--exclude-resource-type", "unit_test"]
+            args += ["--log-level-file", "debug" if config.debug_log else "info"]
             if config.full_refresh:
                 args.append("--full-refresh")
             yield from dbt.cli(args, context=context).stream()
