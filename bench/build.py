@@ -121,9 +121,8 @@ def _save_profile(label: str, steps: dict[str, float], run_id: str) -> None:
     """Seconds per Dagster step and per dbt node (the build's dbt run results)."""
     from pipelines.transform.dbt import dbt_run_dir
 
-    run_dir = dbt_run_dir(run_id)
-    results = run_dir / "run_results.json" if run_dir else None
-    nodes = json.loads(results.read_text())["results"] if results and results.exists() else []
+    results = dbt_run_dir(run_id) / "run_results.json"
+    nodes = json.loads(results.read_text())["results"] if results.exists() else []
     profile = {
         "steps": {k: round(v, 1) for k, v in sorted(steps.items(), key=lambda kv: -kv[1])},
         "dbt_tests_s": round(

@@ -25,9 +25,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("build")]
 
 def dbt_log_levels(run_id: str) -> set[str]:
     """The levels of the events in a build's dbt.log."""
-    run_dir = dbt_run_dir(run_id)
-    assert run_dir is not None, run_id
-    lines = (run_dir / "dbt.log").read_text(encoding="utf-8").splitlines()
+    lines = (dbt_run_dir(run_id) / "dbt.log").read_text(encoding="utf-8").splitlines()
     return {json.loads(line)["info"]["level"] for line in lines if line.startswith("{")}
 
 

@@ -61,10 +61,9 @@ class OrderLensDbtCli(DbtCliResource):
         return None
 
 
-def dbt_run_dir(run_id: str) -> Path | None:
-    """The target folder of a Dagster run's `dbt build` (its dbt.log, run_results.json)."""
-    runs = sorted((DBT_DIR / "target").glob(f"orderlens_dbt-{run_id[:7]}-*"))
-    return runs[-1] if runs else None
+def dbt_run_dir(run_id: str) -> Path:
+    """The target folder of a Dagster run's `dbt build`: its dbt.log, run_results.json."""
+    return DBT_DIR / "target" / f"orderlens_dbt-{run_id}"
 
 
 def ensure_manifest(project: DbtProject, settings: Settings | None = None) -> Path:
@@ -148,6 +147,8 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             args += ["--log-level-file", "debug" if config.debug_log else "info"]
             if config.full_refresh:
                 args.append("--full-refresh")
-            yield from dbt.cli(args, context=context).stream()
+            yield from dbt.cli(
+                args, context=context, target_path=dbt_run_dir(context.run_id)
+            ).stream()
 
     return orderlens_dbt
