@@ -5,7 +5,9 @@
     argument (the keys of the changed rows are then looked up in the whole table):
       __new_batches__   rows whose ingest batch is newer than the last fully tested build;
       __tested_since__  a date: 62 days before the data clock of the last fully tested
-                        build (the windows incremental marts rewrite are shorter).
+                        build (the windows incremental marts rewrite are shorter);
+      __rebuilt_from_month__  the first month a monthly incremental model re-derives
+                        (rebuild_from_month()): its tests check exactly the months it rewrote.
     ops.build_watermarks holds, per whole build (a whole-project `dbt build` without a
     failed node), the newest ingest batch and the newest order day it built and tested. With no such
     build yet the scopes take every row. -#}
@@ -49,7 +51,12 @@
     {%- set since -%}
         (select coalesce(max(through_date) - 62, date '0001-01-01') from ops.build_watermarks)
     {%- endset -%}
-    {{ return(where | replace('__new_batches__', batches) | replace('__tested_since__', since)) }}
+    {{ return(
+        where
+        | replace('__new_batches__', batches)
+        | replace('__tested_since__', since)
+        | replace('__rebuilt_from_month__', rebuild_from_month())
+    ) }}
 {%- endmacro %}
 
 {#- dbt's own macro, overridden: a test's `where` may use the scopes above, and a test

@@ -72,3 +72,45 @@ def test_scoped_tests_catch_a_new_row_that_repeats_an_old_key(tmp_path: Path) ->
     assert "FAIL 1 unique_combination_stg_orders_" in again.stdout
     # A build with a failure does not move the watermark: the next one tests the row again.
     assert len(_watermarks(warehouse)) == 1
+
+
+def test_monthly_tests_check_the_months_an_update_rewrote(tmp_path: Path) -> None:
+    """A monthly model's tests take the months it re-derived (from rebuild_from_month()): a
+    fault carried into them is caught, the untouched months before are not re-read."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    load_business_raw(warehouse, BUSINESS_DIR)
+    first = run_dbt(warehouse, tmp_path / "first", "build")
+    assert first.returncode == 0, first.stdout[-3000:]
+    with duckdb.connect(str(warehouse)) as con:
+        [(rebuilt_from,)] = con.execute(
+            "select date_trunc('month', max(through_date) - 7) from ops.build_watermarks"
+        ).fetchall()
+        # A customer's row in the month the next update carries its running totals from,
+        # doubled: the update re-derives the later months from both copies.
+        [(customer, before)] = con.execute(
+            "select customer_id, month_start from intermediate.int_customers_rfm_monthly "
+            "where month_start = (select max(month_start) "
+            "from intermediate.int_customers_rfm_monthly where month_start < $1) "
+            "order by customer_id limit 1",
+            [rebuilt_from],
+        ).fetchall()
+        con.execute(
+            "insert into intermediate.int_customers_rfm_monthly "
+            "select * from intermediate.int_customers_rfm_monthly "
+            "where customer_id = $1 and month_start = $2",
+            [customer, before],
+        )
+        [(rebuilt_months,)] = con.execute(
+            "select count(*) from intermediate.int_customers_rfm_monthly "
+            "where customer_id = $1 and month_start >= $2",
+            [customer, rebuilt_from],
+        ).fetchall()
+    assert rebuilt_months >= 1
+
+    again = run_dbt(warehouse, tmp_path / "again", "build")
+    assert again.returncode != 0
+    # One doubled key per re-derived month of that customer; the planted month itself is
+    # older than the update's months and is not counted.
+    assert f"FAIL {rebuilt_months} unique_combination_int_customers_rfm_monthly_" in again.stdout, (
+        again.stdout[-3000:]
+    )
