@@ -20,6 +20,7 @@ from bench.build import split_last_days
 from pipelines.ingest.api import ingest_paths
 from pipelines.ingest.simulate import simulate
 from pipelines.settings import Settings
+from tests.fixtures.business import BUSINESS_DIR, load_business_raw
 from tests.fixtures.warehouse import run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("incremental")]
@@ -121,3 +122,56 @@ def test_the_daily_update_equals_a_full_build_row_for_row(warehouses):
                 differing[f"{schema}.{table}"] = (extra, missing, rows)
     # table: (rows only the daily update has, rows only the full build has, rows in full)
     assert differing == {}
+
+
+def _returns(warehouse: Path) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            "select * from intermediate.int_order_lines_returned order by return_id"
+        ).fetchall()
+
+
+def test_returns_follow_their_orders_in_a_daily_update(tmp_path: Path) -> None:
+    """A later batch cancels an order that had a return, and brings a return without a
+    customer for another order and one without an order: the update drops the first,
+    attributes the others as a full build does, and holds what rebuilding the model from
+    scratch holds."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    load_business_raw(warehouse, BUSINESS_DIR)
+    first = run_dbt(warehouse, tmp_path / "first", "build")
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert {row[0] for row in _returns(warehouse)} == {"R1", "R2", "R3"}
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into raw.order_events select * replace ('O4' as order_id, 1 as _batch_id) "
+            "from raw.order_events where order_id = 'O9' and event_type = 'cancelled'"
+        )
+        con.execute(
+            "insert into raw.returns select * replace ('R4' as return_id, 1 as _batch_id) "
+            "from raw.returns where return_id = 'R2'"
+        )
+        # And a return that names no order (R3's kind): only its batch brings it in.
+        con.execute(
+            "insert into raw.returns select * replace ('R5' as return_id, 1 as _batch_id) "
+            "from raw.returns where return_id = 'R3'"
+        )
+    again = run_dbt(warehouse, tmp_path / "again", "build")
+    assert again.returncode == 0, again.stdout[-3000:]
+    updated = _returns(warehouse)
+    by_id = {row[0]: row for row in updated}
+    assert set(by_id) == {"R2", "R3", "R4", "R5"}  # R1's order O4 is cancelled now
+    assert by_id["R4"][1:] == by_id["R2"][1:]  # the same order, customer and attribution
+    assert by_id["R5"][1:] == by_id["R3"][1:]
+
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    rebuilt.write_bytes(warehouse.read_bytes())
+    scratch = run_dbt(
+        rebuilt,
+        tmp_path / "scratch",
+        "run",
+        "--full-refresh",
+        "--select",
+        "int_order_lines_returned",
+    )
+    assert scratch.returncode == 0, scratch.stdout[-3000:]
+    assert _returns(rebuilt) == updated

@@ -1,8 +1,29 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='return_id',
+    on_schema_change='fail',
+    post_hook="{{ drop_cancelled_orders() }}",
+) }}
+-- depends_on: {{ ref('int_changed_orders') }}
 -- One row per return (a returned product of an order), dated by its returned date and
 -- attributed to the order's channel, ship-to region, warehouse and customer. Returns of
 -- cancelled orders are left out: the order never counted in sales.
-with returns as not materialized (
-    select * from {{ ref('stg_returns') }}
+-- Incremental: a run re-derives the returns of a newer batch, the returns of the orders new
+-- batches touched (int_changed_orders: their attribution may have changed) and the returns
+-- of a customer whose master row is newer; the post-hook removes the returns of an order
+-- cancelled since.
+with returns as (
+    select stg_returns.* from {{ ref('stg_returns') }} as stg_returns
+    {% if is_incremental() -%}
+        where
+            stg_returns.loaded_in_batch_id > {{ last_built_batch() }}
+            or stg_returns.order_id in (select order_id from {{ ref('int_changed_orders') }})
+            or stg_returns.customer_id in (
+                select customer_id from {{ ref('stg_customers') }}
+                where loaded_in_batch_id > {{ last_built_batch() }}
+            )
+    {%- endif %}
 ),
 
 orders as not materialized (
