@@ -3,12 +3,16 @@
 The simulated business is ingested without its last day; `build_all` (dbt build with its
 tests, forecasting, publish) is timed; then the last day's rows (orders, lines, events,
 movements, shipments, ... of that day) are ingested and the build timed again. The dbt part
-is also reported alone (incremental models touch only the new days); the daily build is the
-median of DAILY_RUNS runs from the same state (its profile in results/ is the last run's).
-Both builds run in one Python process whose imports are done before either is timed (a fresh
-`orderlens build` process adds the same import time, `import_s`, to either), each after
-`os.sync()`. Each build's CPU time (this process and dbt's) is reported beside its wall-clock
-time.
+is also reported alone (incremental models touch only the new days).
+
+The two are timed in RUNS alternating pairs, each full build from the same ingested state and
+each daily build from the same state after the day's ingest: this machine's speed drifts by a
+quarter over minutes, so each daily build is set against the full build just before it and
+the median of the pairs' ratios is reported, beside the median of each (the profiles in
+results/ are the last pair's). Both builds run in one Python process whose imports are done
+before either is timed (a fresh `orderlens build` process adds the same import time,
+`import_s`, to either), each after `os.sync()`. Each build's CPU time (this process and
+dbt's) is reported beside its wall-clock time.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import polars as pl
 
 from bench.workspace import simulated, work_dir
 
-DAILY_RUNS = 3
+RUNS = 3
 
 # The time column that dates a row of each table (tables without one are master data).
 DATED = {
@@ -178,36 +182,52 @@ def main(scale: str) -> dict[str, float | int | str]:
     import pipelines.definitions  # noqa: F401  (the graph's code: Dagster, dbt glue, forecasting)
 
     import_s = time.perf_counter() - started
-    full_s, full_dbt_s, full_cpu_s = _timed_build(f"{scale}-full")
-    started = time.perf_counter()
-    day = ingest_paths([split / "day"])
-    day_ingest_s = time.perf_counter() - started
-    # The daily build is timed DAILY_RUNS times from the same state (the warehouse right after
-    # the day's ingest, restored before each run) and the median kept: on a shared machine one
-    # run can be a third slower than the next.
     preday = work / "preday.duckdb"
-    shutil.copyfile(data / "warehouse.duckdb", preday)
-    runs = []
-    for _ in range(DAILY_RUNS):
-        shutil.copyfile(preday, data / "warehouse.duckdb")
-        runs.append(_timed_build(f"{scale}-daily"))
+    fulls, dailies = [], []
+    for run in range(RUNS):
+        if run:
+            _ingest_base(split / "base", data, work / "ingested")  # the same ingested state
+        fulls.append(_timed_build(f"{scale}-full"))
+        if run:
+            shutil.copyfile(preday, data / "warehouse.duckdb")
+        else:
+            started = time.perf_counter()
+            day = ingest_paths([split / "day"])
+            day_ingest_s = time.perf_counter() - started
+            shutil.copyfile(data / "warehouse.duckdb", preday)
+        dailies.append(_timed_build(f"{scale}-daily"))
     preday.unlink()
-    update_s, update_dbt_s, update_cpu_s = sorted(runs)[len(runs) // 2]
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    def runs(values: list[float]) -> str:
+        return " ".join(f"{v:.1f}" for v in values)
+
+    def ratio(part: int) -> float:
+        return round(median([d[part] / f[part] for f, d in zip(fulls, dailies, strict=True)]), 3)
+
+    full_s, full_dbt_s, full_cpu_s = (median([f[i] for f in fulls]) for i in range(3))
+    update_s, update_dbt_s, update_cpu_s = (median([d[i] for d in dailies]) for i in range(3))
     return {
         "order_lines": lines,
         "ingest_all_s": round(ingest_s, 1),
         "import_s": round(import_s, 1),
         "full_build_s": round(full_s, 1),
+        "full_build_runs_s": runs([f[0] for f in fulls]),
         "full_build_dbt_s": round(full_dbt_s, 1),
         "daily_rows": sum(r.rows_in for r in day),
         "daily_ingest_s": round(day_ingest_s, 1),
         "daily_build_s": round(update_s, 1),
+        "daily_build_runs_s": runs([d[0] for d in dailies]),
         "daily_build_dbt_s": round(update_dbt_s, 1),
-        "daily_build_runs_s": " ".join(f"{total:.1f}" for total, _, _ in runs),
-        "daily_vs_full": round(update_s / full_s, 3),
-        "daily_vs_full_dbt": round(update_dbt_s / full_dbt_s, 3),
+        "daily_vs_full": ratio(0),
+        "daily_vs_full_runs": " ".join(
+            f"{d[0] / f[0]:.3f}" for f, d in zip(fulls, dailies, strict=True)
+        ),
+        "daily_vs_full_dbt": ratio(1),
         "full_build_cpu_s": round(full_cpu_s, 1),
         "daily_build_cpu_s": round(update_cpu_s, 1),
-        "daily_vs_full_cpu": round(update_cpu_s / full_cpu_s, 3),
+        "daily_vs_full_cpu": ratio(2),
         "data_dir": str(data),
     }
