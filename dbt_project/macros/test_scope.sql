@@ -7,7 +7,9 @@
       __tested_since__  a date: 62 days before the data clock of the last fully tested
                         build (the windows incremental marts rewrite are shorter);
       __rebuilt_from_month__  the first month a monthly incremental model re-derives
-                        (rebuild_from_month()): its tests check exactly the months it rewrote.
+                        (rebuild_from_month()): its tests check exactly the months it rewrote;
+      __changed_orders__  the orders int_changed_orders lists, which the order-keyed
+                        incremental models re-derive (every order in a first build).
     ops.build_watermarks holds, per whole build (a whole-project `dbt build` without a
     failed node), the newest ingest batch and the newest order day it built and tested. With no such
     build yet the scopes take every row. -#}
@@ -48,6 +50,9 @@
     {%- set batches -%}
         loaded_in_batch_id > {{ last_built_batch() }}
     {%- endset -%}
+    {%- set changed_orders -%}
+        order_id in (select order_id from intermediate.int_changed_orders)
+    {%- endset -%}
     {%- set since -%}
         (select coalesce(max(through_date) - 62, date '0001-01-01') from ops.build_watermarks)
     {%- endset -%}
@@ -56,6 +61,7 @@
         | replace('__new_batches__', batches)
         | replace('__tested_since__', since)
         | replace('__rebuilt_from_month__', rebuild_from_month())
+        | replace('__changed_orders__', changed_orders)
     ) }}
 {%- endmacro %}
 
