@@ -9,7 +9,8 @@
       __rebuilt_from_month__  the first month a monthly incremental model re-derives
                         (rebuild_from_month()): its tests check exactly the months it rewrote;
       __changed_orders__  the orders int_changed_orders lists, which the order-keyed
-                        incremental models re-derive (every order in a first build).
+                        incremental models re-derive (every order in a first build, or while
+                        int_changed_orders is not built).
     ops.build_watermarks holds, per whole build (a whole-project `dbt build` without a
     failed node), the newest ingest batch and the newest order day it built and tested. With no such
     build yet the scopes take every row. -#}
@@ -50,9 +51,15 @@
     {%- set batches -%}
         loaded_in_batch_id > {{ last_built_batch() }}
     {%- endset -%}
-    {%- set changed_orders -%}
-        order_id in (select order_id from intermediate.int_changed_orders)
-    {%- endset -%}
+    {%- set changed_orders = 'true' -%}
+    {%- if '__changed_orders__' in where and execute -%}
+        {#- Not built yet (a first build of a selection without it): every order is new. -#}
+        {%- set node = graph.nodes['model.orderlens.int_changed_orders'] -%}
+        {%- set changed = adapter.get_relation(node.database, node.schema, node.alias) -%}
+        {%- if changed is not none -%}
+            {%- set changed_orders = 'order_id in (select order_id from ' ~ changed ~ ')' -%}
+        {%- endif -%}
+    {%- endif -%}
     {%- set since -%}
         (select coalesce(max(through_date) - 62, date '0001-01-01') from ops.build_watermarks)
     {%- endset -%}

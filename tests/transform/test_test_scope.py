@@ -119,17 +119,23 @@ def test_monthly_tests_check_the_months_an_update_rewrote(tmp_path: Path) -> Non
 def test_order_tests_check_the_orders_an_update_rewrote(tmp_path: Path) -> None:
     """The order-keyed models' tests take the orders int_changed_orders lists, the ones the
     update re-derived, however old: a fault in an order older than 62 days is caught once a
-    new batch touches that order."""
+    new batch touches that order; orders no batch touched are not read again."""
     warehouse = tmp_path / "warehouse.duckdb"
     load_business_raw(warehouse, BUSINESS_DIR)
     first = run_dbt(warehouse, tmp_path / "first", "build")
     assert first.returncode == 0, first.stdout[-3000:]
     [(batch, day)] = _watermarks(warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        [(order, ordered)] = con.execute(
-            "select order_id, cast(ordered_at as date) from raw.orders order by ordered_at limit 1"
+        [(order, ordered), (untouched, _)] = con.execute(
+            "select order_id, cast(ordered_at as date) from raw.orders order by ordered_at limit 2"
         ).fetchall()
         assert (day - ordered).days > 62  # outside a 62-day scope
+        # The same fault planted in the model's row of an order no new batch touches.
+        con.execute(
+            "update intermediate.int_orders_classified set customer_id = 'C-unknown' "
+            "where order_id = $1",
+            [untouched],
+        )
         # A fault in the order's loaded row (its batch is tested already, so the staging
         # tests do not read it again), and a ticket of a new batch that touches the order.
         con.execute("update raw.orders set customer_id = 'C-unknown' where order_id = $1", [order])
@@ -141,7 +147,8 @@ def test_order_tests_check_the_orders_an_update_rewrote(tmp_path: Path) -> None:
         )
     again = run_dbt(warehouse, tmp_path / "again", "build")
     assert again.returncode != 0
-    # (the models downstream of the failed test are skipped)
+    # One failing row: the touched order, not the untouched one (the models downstream of
+    # the failed test are skipped).
     assert "FAIL 1 relationships_int_orders_classified_customer_id_" in again.stdout, again.stdout[
         -3000:
     ]
