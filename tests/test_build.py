@@ -29,6 +29,25 @@ def dbt_log_levels(run_id: str) -> set[str]:
     return {json.loads(line)["info"]["level"] for line in lines if line.startswith("{")}
 
 
+def test_every_dbt_test_is_an_asset_check() -> None:
+    """dagster-dbt logs a test it cannot attach to one asset as an observation (with a
+    warning on every build) instead of a check result; every data test must attach."""
+    from pipelines.transform.dbt import build_dbt_assets, dbt_project, ensure_manifest
+
+    project = dbt_project()
+    manifest = json.loads(ensure_manifest(project).read_text(encoding="utf-8"))
+    tests = {
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "test"
+    }
+    checks = {
+        spec.metadata["dagster_dbt/unique_id"] for spec in build_dbt_assets(project).check_specs
+    }
+    assert len(tests) > 100
+    assert checks == tests
+
+
 def test_files_landed_are_ingested_built_forecast_and_published(settings: Settings) -> None:
     sim = simulate(orders=1_500, days=120, seed=3, out=settings.data_dir / "sim")
     settings.landing_dir.mkdir(parents=True)

@@ -19,7 +19,7 @@ import pytest
 
 from tests.fixtures.business import load_business_raw
 from tests.fixtures.quarantine import Quarantined, add_batch, add_quarantined
-from tests.fixtures.warehouse import dbt_build_selected
+from tests.fixtures.warehouse import dbt_build_selected, run_dbt
 
 SELECTION = "source:ops+"
 ROWS = [
@@ -77,3 +77,17 @@ def test_quarantine_daily_totals_every_quarantined_row_once(warehouse: Path) -> 
     assert rows(warehouse, "select sum(rows_quarantined) from marts.ingest_quarantine_daily") == [
         (len(ROWS),)
     ]
+
+
+def test_a_quarantined_row_of_an_unknown_batch_fails_its_check(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "warehouse.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    check = ("test", "--select", "quarantine_rows_name_a_known_batch")
+    passed = run_dbt(copy, tmp_path / "before", *check)
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    add_quarantined(copy, [Quarantined(7, 99, "orders", "type")])  # no batch 99 in the ledger
+    failed = run_dbt(copy, tmp_path / "after", *check)
+    assert failed.returncode != 0
+    assert "FAIL 1 quarantine_rows_name_a_known_batch" in failed.stdout, failed.stdout[-3000:]
