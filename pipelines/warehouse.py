@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -181,7 +182,15 @@ def publish(settings: Settings | None = None, keep: int = 3) -> Path:
     version = stamp.strftime("%Y%m%dT%H%M%S%fZ")
     target = settings.serving_dir / f"{version}.duckdb"
     tmp = target.with_suffix(".tmp")
-    shutil.copyfile(settings.warehouse_path, tmp)
+    # The versions that will not stay beside the new one go while it is copied (the one the
+    # pointer names stays): freeing a file of gigabytes takes the kernel most of a second,
+    # which then overlaps the copy.
+    cleaner = threading.Thread(target=_clean_old_versions, args=(settings, max(keep - 1, 1)))
+    cleaner.start()
+    try:
+        shutil.copyfile(settings.warehouse_path, tmp)
+    finally:
+        cleaner.join()
     os.replace(tmp, target)
     pointer_tmp = settings.serving_dir / f".{POINTER}.{os.getpid()}.tmp"
     pointer_tmp.write_text(
@@ -194,8 +203,9 @@ def publish(settings: Settings | None = None, keep: int = 3) -> Path:
 
 
 def _clean_old_versions(settings: Settings, keep: int) -> None:
+    """Delete all but the `keep` newest versions, and leftovers of killed publishes."""
     files = sorted(settings.serving_dir.glob("*.duckdb"))
-    for old in files[:-keep]:
+    for old in files[: max(len(files) - keep, 0)]:
         # A reader may still have it open: on POSIX the unlink leaves its handle valid.
         old.unlink(missing_ok=True)
         old.with_suffix(".duckdb.wal").unlink(missing_ok=True)

@@ -68,3 +68,5 @@ def test_old_versions_are_cleaned_up_and_the_pointer_names_the_newest(settings: 
     assert remaining == [p.name for p in published[-3:]]
     assert serving_path(settings) == published[-1]
     assert serving_version(settings)["version"] == published[-1].stem
+    only = publish(settings, keep=1)
+    assert list(Path(settings.serving_dir).glob("*.duckdb")) == [only]
