@@ -175,3 +175,58 @@ def test_returns_follow_their_orders_in_a_daily_update(tmp_path: Path) -> None:
     )
     assert scratch.returncode == 0, scratch.stdout[-3000:]
     assert _returns(rebuilt) == updated
+
+
+def _rows(warehouse: Path, table: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(f"select * from marts.{table} order by all").fetchall()
+
+
+def test_late_news_of_old_orders_reach_the_weekly_and_monthly_efficiency_marts(
+    tmp_path: Path,
+) -> None:
+    """A later batch brings news of January orders, outside the months an update re-derives
+    by date: an earlier delivery event of O1, a damaged tracking event of S6 (ZTO,
+    February) and a ticket about a lost parcel of O2 (SF Express, January). The daily
+    update of bottleneck_stages (incremental from changed_orders_first_week()) and of
+    carrier_scorecard (rebuilt whole) holds what rebuilding them from scratch holds."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    load_business_raw(warehouse, BUSINESS_DIR)
+    first = run_dbt(warehouse, tmp_path / "first", "build")
+    assert first.returncode == 0, first.stdout[-3000:]
+    tables = ("bottleneck_stages", "carrier_scorecard")
+    before = {table: _rows(warehouse, table) for table in tables}
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into raw.order_events select * replace "
+            "(timestamp '2026-01-06 10:00:00' as event_at, 1 as _batch_id) "
+            "from raw.order_events where order_id = 'O1' and event_type = 'delivered'"
+        )
+        con.execute(
+            "insert into raw.shipment_events select * replace "
+            "('S6' as shipment_id, timestamp '2026-02-11 09:00:00' as event_at, 1 as _batch_id) "
+            "from raw.shipment_events where shipment_id = 'S4' and status = 'damaged'"
+        )
+        con.execute(
+            "insert into raw.service_tickets select * replace ('T5' as ticket_id, 'C2' as "
+            "customer_id, 'O2' as order_id, 'lost' as topic, null as carrier, 1 as _batch_id) "
+            "from raw.service_tickets where ticket_id = 'T1'"
+        )
+    again = run_dbt(warehouse, tmp_path / "again", "build")
+    assert again.returncode == 0, again.stdout[-3000:]
+    updated = {table: _rows(warehouse, table) for table in tables}
+    # The news changes both tables: January's bottleneck week, two carriers' complaints.
+    assert updated["bottleneck_stages"] != before["bottleneck_stages"]
+    complaints = (
+        "select carrier, month_start, damage_and_loss_complaints from marts.carrier_scorecard"
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        after = {(c, str(m)): n for c, m, n in con.execute(complaints).fetchall()}
+    assert after[("ZTO Express", "2026-02-01")] == 1
+    assert after[("SF Express", "2026-01-01")] == 1
+
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    rebuilt.write_bytes(warehouse.read_bytes())
+    scratch = run_dbt(rebuilt, tmp_path / "scratch", "run", "--full-refresh", "--select", *tables)
+    assert scratch.returncode == 0, scratch.stdout[-3000:]
+    assert {table: _rows(rebuilt, table) for table in tables} == updated

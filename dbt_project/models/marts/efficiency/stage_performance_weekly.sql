@@ -23,24 +23,7 @@ with durations as not materialized (
 
 window_start as (
     select
-        {% if is_incremental() -%}
-            least(
-                cast({{ dbt.date_trunc('week', rebuild_from_month()) }} as date),
-                coalesce(
-                    (
-                        -- No stage starts before its order was received; the order rows
-                        -- are a fifth of the stage rows.
-                        select cast({{ dbt.date_trunc('week', 'min(pivoted.received_at)') }} as date)
-                        from {{ ref('int_order_events_pivoted') }} as pivoted
-                        semi join {{ ref('int_changed_orders') }} as changed
-                            on pivoted.order_id = changed.order_id
-                    ),
-                    date '9999-12-31'
-                )
-            )
-        {%- else -%}
-            date '0001-01-01'
-        {%- endif %} as first_week
+        {{ changed_orders_first_week() }} as first_week
 ),
 
 clock as (
