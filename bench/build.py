@@ -12,7 +12,9 @@ the median of the pairs' ratios is reported, beside the median of each (the prof
 results/ are the last pair's). Both builds run in one Python process whose imports are done
 before either is timed (a fresh `orderlens build` process adds the same import time,
 `import_s`, to either), each after `os.sync()`. Each build's CPU time (this process and
-dbt's) is reported beside its wall-clock time.
+dbt's) is reported beside its wall-clock time. The full build starts from an empty serving
+folder (a first deployment); the daily build finds three versions there, as every day's does,
+and its publish deletes the oldest.
 """
 
 from __future__ import annotations
@@ -168,6 +170,22 @@ def _ingest_base(base: Path, data: Path, snapshot: Path) -> tuple[float, int]:
     return seconds, lines
 
 
+def _seed_old_versions(count: int = 2) -> None:
+    """Put `count` older serving versions beside the one the full build published.
+
+    A daily build in steady state finds three versions (publish keeps three) and deletes the
+    oldest while it copies the new one; freeing gigabytes takes the kernel most of a second.
+    Without these the bench would time a first deployment's publish.
+    """
+    from pipelines.warehouse import serving_path
+
+    current = serving_path()
+    assert current is not None, "the full build published nothing"
+    for n in range(count):
+        # Version names are timestamps: these sort before every real one.
+        shutil.copyfile(current, current.with_name(f"00000000T00000000000{n}Z.duckdb"))
+
+
 def main(scale: str) -> dict[str, float | int | str]:
     from pipelines.ingest.api import ingest_paths
 
@@ -189,6 +207,7 @@ def main(scale: str) -> dict[str, float | int | str]:
         if run:
             _ingest_base(split / "base", data, work / "ingested")  # the same ingested state
         fulls.append(_timed_build(f"{scale}-full"))
+        _seed_old_versions()
         if run:
             shutil.copyfile(preday, data / "warehouse.duckdb")
         else:
