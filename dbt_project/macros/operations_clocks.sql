@@ -35,3 +35,14 @@
     )
     {%- endif %}
 {%- endmacro %}
+
+{#- Pre-hook of the weekly incremental marts: a daily update first deletes every week it
+    re-derives, so that a week left with no row (its only completed stage moved to another
+    week) does not keep its old one; delete+insert alone replaces only the weeks it writes.
+    The same transaction as the insert: a failed run deletes nothing. -#}
+{% macro delete_rederived_weeks() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where week_start >= {{ changed_orders_first_week() }}
+    {%- endif -%}
+{%- endmacro %}

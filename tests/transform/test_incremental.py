@@ -186,21 +186,29 @@ def test_late_news_of_old_orders_reach_the_weekly_and_monthly_efficiency_marts(
     tmp_path: Path,
 ) -> None:
     """A later batch brings news of January orders, outside the months an update re-derives
-    by date: an earlier delivery event of O1, a damaged tracking event of S6 (ZTO,
+    by date: earlier delivery events of O1 and O7 (O7's moves the only stage that ended in
+    the week of 16 February to the week before), a damaged tracking event of S6 (ZTO,
     February) and a ticket about a lost parcel of O2 (SF Express, January). The daily
-    update of bottleneck_stages (incremental from changed_orders_first_week()) and of
-    carrier_scorecard (rebuilt whole) holds what rebuilding them from scratch holds."""
+    update of bottleneck_stages and stage_performance_weekly (incremental from
+    changed_orders_first_week()) and of carrier_scorecard (rebuilt whole) holds what
+    rebuilding them from scratch holds."""
     warehouse = tmp_path / "warehouse.duckdb"
     load_business_raw(warehouse, BUSINESS_DIR)
     first = run_dbt(warehouse, tmp_path / "first", "build")
     assert first.returncode == 0, first.stdout[-3000:]
-    tables = ("bottleneck_stages", "carrier_scorecard")
+    tables = ("bottleneck_stages", "stage_performance_weekly", "carrier_scorecard")
     before = {table: _rows(warehouse, table) for table in tables}
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
             "insert into raw.order_events select * replace "
             "(timestamp '2026-01-06 10:00:00' as event_at, 1 as _batch_id) "
             "from raw.order_events where order_id = 'O1' and event_type = 'delivered'"
+        )
+        # O7's delivery on 19 February was the only stage to end in the week of 16 February.
+        con.execute(
+            "insert into raw.order_events select * replace "
+            "(timestamp '2026-02-15 10:00:00' as event_at, 1 as _batch_id) "
+            "from raw.order_events where order_id = 'O7' and event_type = 'delivered'"
         )
         con.execute(
             "insert into raw.shipment_events select * replace "
@@ -215,8 +223,13 @@ def test_late_news_of_old_orders_reach_the_weekly_and_monthly_efficiency_marts(
     again = run_dbt(warehouse, tmp_path / "again", "build")
     assert again.returncode == 0, again.stdout[-3000:]
     updated = {table: _rows(warehouse, table) for table in tables}
-    # The news changes both tables: January's bottleneck week, two carriers' complaints.
+    # The news changes the tables: January's bottleneck week, a week without a completed
+    # stage any more, two carriers' complaints.
     assert updated["bottleneck_stages"] != before["bottleneck_stages"]
+    weeks = {str(row[0]) for row in updated["bottleneck_stages"]}
+    assert "2026-01-05" in weeks
+    assert "2026-02-16" not in weeks
+    assert "2026-02-16" in {str(row[0]) for row in before["bottleneck_stages"]}
     complaints = (
         "select carrier, month_start, damage_and_loss_complaints from marts.carrier_scorecard"
     )

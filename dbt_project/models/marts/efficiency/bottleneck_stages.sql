@@ -3,6 +3,7 @@
     incremental_strategy='delete+insert',
     unique_key='week_start',
     on_schema_change='fail',
+    pre_hook="{{ delete_rederived_weeks() }}",
 ) }}
 -- depends_on: {{ ref('int_changed_orders') }}
 -- depends_on: {{ ref('int_order_events_pivoted') }}
