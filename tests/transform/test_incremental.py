@@ -124,11 +124,17 @@ def test_the_daily_update_equals_a_full_build_row_for_row(warehouses):
     assert differing == {}
 
 
-def _returns(warehouse: Path) -> list[tuple[object, ...]]:
+def _rows(warehouse: Path, table: str, schema: str = "marts") -> list[tuple[object, ...]]:
+    """Every row of schema.table, sorted by all its columns."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(
-            "select * from intermediate.int_order_lines_returned order by return_id"
+            "select * from query_table(concat($schema, '.', $table)) order by all",
+            {"schema": schema, "table": table},
         ).fetchall()
+
+
+def _returns(warehouse: Path) -> list[tuple[object, ...]]:
+    return _rows(warehouse, "int_order_lines_returned", schema="intermediate")
 
 
 def test_returns_follow_their_orders_in_a_daily_update(tmp_path: Path) -> None:
@@ -175,11 +181,6 @@ def test_returns_follow_their_orders_in_a_daily_update(tmp_path: Path) -> None:
     )
     assert scratch.returncode == 0, scratch.stdout[-3000:]
     assert _returns(rebuilt) == updated
-
-
-def _rows(warehouse: Path, table: str) -> list[tuple[object, ...]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(f"select * from marts.{table} order by all").fetchall()
 
 
 def test_late_news_of_old_orders_reach_the_weekly_and_monthly_efficiency_marts(
