@@ -11,18 +11,21 @@ months as (
 ),
 
 customer_months as (
-    select distinct
+    -- One pass over the orders: each customer's months with orders, and how many.
+    select
         customer_id,
-        cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as activity_month
+        cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as activity_month,
+        count(*) as orders
     from orders
+    group by customer_id, cast({{ dbt.date_trunc('month', 'ordered_date') }} as date)
 ),
 
 customers as (
     select
         customer_id,
-        min(cast({{ dbt.date_trunc('month', 'ordered_date') }} as date)) as cohort_month,
-        count(*) as orders
-    from orders
+        min(activity_month) as cohort_month,
+        sum(orders) as orders
+    from customer_months
     group by customer_id
 ),
 
