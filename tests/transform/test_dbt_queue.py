@@ -89,15 +89,11 @@ def test_the_project_queue_puts_the_customer_chain_before_a_leaf_mart() -> None:
         for uid, node in manifest["nodes"].items()
         if node["resource_type"] in ("model", "test")
     }
-    graph = nx.DiGraph()
-    graph.add_nodes_from(nodes)
-    graph.add_edges_from(
-        (parent, uid)
-        for uid, node in nodes.items()
-        for parent in node["depends_on"]["nodes"]
-        if parent in nodes
+    # dbt's own edges (manifest.json's child_map), between the models and tests.
+    graph = nx.DiGraph(
+        {uid: [c for c in manifest["child_map"][uid] if c in nodes] for uid in nodes}
     )
-    depth = {uid: 0 for uid in nodes}
+    depth = dict.fromkeys(nodes, 0)
     scores = dbt_queue.critical_path_scores(
         graph, lambda uid: NodeType(nodes[uid]["resource_type"]), depth
     )
