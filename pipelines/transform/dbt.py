@@ -5,6 +5,7 @@ assets `["raw", <table>]` with no glue code.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -65,6 +66,35 @@ class OrderLensDbtCli(DbtCliResource):
 def dbt_run_dir(run_id: str) -> Path:
     """The target folder of a Dagster run's `dbt build`: its dbt.log, run_results.json."""
     return DBT_DIR / "target" / f"orderlens_dbt-{run_id}"
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # removed meanwhile by another data directory's build
+        return 0.0
+
+
+# The run folders kept (6-11 MB each): the latest builds' logs and results.
+KEPT_RUN_DIRS = 20
+
+
+def keep_parse_state(run_dir: Path, target: Path = DBT_DIR / "target") -> None:
+    """Hand a build's parse state on to the next build, and drop the oldest run folders.
+
+    dagster-dbt starts each build from the partial-parse state in `target/`, and dbt parses
+    the whole project again (4-5 s) unless that state was made with the same profile, the
+    warehouse path included: the state `dbt parse` left there at install time, or the last
+    build of another data directory, never matches.
+    """
+    state = run_dir / "partial_parse.msgpack"
+    if state.exists():
+        staged = target / f".partial_parse-{run_dir.name}.msgpack"
+        shutil.copyfile(state, staged)
+        os.replace(staged, target / "partial_parse.msgpack")
+    runs = sorted(target.glob("orderlens_dbt-*"), key=_modified)
+    for old in runs[:-KEPT_RUN_DIRS]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def ensure_manifest(project: DbtProject, settings: Settings | None = None) -> Path:
@@ -148,8 +178,10 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             args += ["--log-level-file", "debug" if config.debug_log else "info"]
             if config.full_refresh:
                 args.append("--full-refresh")
-            yield from dbt.cli(
-                args, context=context, target_path=dbt_run_dir(context.run_id)
-            ).stream()
+            run_dir = dbt_run_dir(context.run_id)
+            try:
+                yield from dbt.cli(args, context=context, target_path=run_dir).stream()
+            finally:
+                keep_parse_state(run_dir)
 
     return orderlens_dbt
