@@ -42,7 +42,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 
 def dbt_executable() -> str:
     """dbt of this interpreter's environment (it need not be on PATH), as `orderlens-dbt`:
-    dbt's own command line, its nodes handed out longest chain first (`dbt_queue`)."""
+    dbt's own command line, its nodes handed out longest chain first (`dbt_cli`)."""
     return str(Path(sys.executable).with_name("orderlens-dbt"))
 
 

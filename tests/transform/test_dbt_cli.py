@@ -1,7 +1,9 @@
-"""`orderlens-dbt` hands dbt's nodes out longest chain first, and only to a free thread."""
+"""`orderlens-dbt` hands dbt's nodes out longest chain first, and only to a free thread; it
+formats only the log events a logger writes."""
 
 from __future__ import annotations
 
+import io
 import json
 import queue
 import threading
@@ -12,9 +14,13 @@ import networkx as nx
 import pytest
 from dbt.graph.queue import GraphQueue
 from dbt.node_types import NodeType
+from dbt_common.events.base_types import EventLevel
+from dbt_common.events.event_manager import EventManager
+from dbt_common.events.logger import LineFormat, LoggerConfig
+from dbt_common.events.types import Note, PrintEvent
 
 from pipelines.definitions import build_definitions
-from pipelines.transform import dbt_queue
+from pipelines.transform import dbt_cli
 from pipelines.transform.dbt import dbt_executable, dbt_project, ensure_manifest
 
 
@@ -31,9 +37,9 @@ class _Manifest:
 class _Queue(GraphQueue):
     """dbt's GraphQueue with OrderLens's changes, without patching dbt in this process."""
 
-    _get_scores = dbt_queue._get_scores
-    get = dbt_queue._get_when_a_thread_is_free
-    mark_done = dbt_queue._mark_done_and_free_the_thread
+    _get_scores = dbt_cli._get_scores
+    get = dbt_cli._get_when_a_thread_is_free
+    mark_done = dbt_cli._mark_done_and_free_the_thread
 
 
 def _queue(edges: list[tuple[str, str]], kinds: dict[str, NodeType], threads: int) -> _Queue:
@@ -55,7 +61,7 @@ def test_the_longest_chain_goes_first_and_tests_weigh_a_tenth() -> None:
     kinds = {"chain_head_test": test, "leaf_test": test}
     depth = {"staging": 0, "chain_head": 1, "leaf": 1, "chain_head_test": 2, "leaf_test": 2}
     depth["tail"] = 3
-    scores = dbt_queue.critical_path_scores(graph, lambda n: kinds.get(n, model), depth)
+    scores = dbt_cli.critical_path_scores(graph, lambda n: kinds.get(n, model), depth)
 
     assert scores["chain_head"] == pytest.approx((-2.1, 1))  # itself, its test, the tail
     assert scores["leaf"] == pytest.approx((-1.1, 1))
@@ -94,7 +100,7 @@ def test_the_project_queue_puts_the_customer_chain_before_a_leaf_mart() -> None:
         {uid: [c for c in manifest["child_map"][uid] if c in nodes] for uid in nodes}
     )
     depth = dict.fromkeys(nodes, 0)
-    scores = dbt_queue.critical_path_scores(
+    scores = dbt_cli.critical_path_scores(
         graph, lambda uid: NodeType(nodes[uid]["resource_type"]), depth
     )
 
@@ -111,4 +117,35 @@ def test_dagster_runs_dbt_through_orderlens_dbt() -> None:
     script = Path(resource.dbt_executable)
 
     assert script == Path(dbt_executable())
-    assert "pipelines.transform.dbt_queue" in script.read_text(encoding="utf-8")
+    assert "pipelines.transform.dbt_cli" in script.read_text(encoding="utf-8")
+
+
+def test_only_the_events_a_logger_writes_are_formatted() -> None:
+    manager = EventManager()
+    out = io.StringIO()
+    manager.add_logger(
+        LoggerConfig(
+            name="stdout", level=EventLevel.INFO, line_format=LineFormat.Json, output_stream=out
+        )
+    )
+    formatted: list[str] = []
+    logger = manager.loggers[0]
+    create_line = logger.create_line
+    logger.create_line = lambda msg: formatted.append(msg.info.msg) or create_line(msg)  # type: ignore[method-assign]
+
+    def fire(event: Note | PrintEvent, level: EventLevel | None = None) -> None:
+        dbt_cli._fire_event_someone_writes(manager, event, level=level)
+
+    fire(Note(msg="a statement's SQL"), level=EventLevel.DEBUG)
+    fire(Note(msg="a node passed"), level=EventLevel.INFO)
+    fire(Note(msg="a deprecation"), level=EventLevel.WARN)
+    assert formatted == ["a node passed", "a deprecation"]
+    assert "a node passed" in out.getvalue() and "a statement's SQL" not in out.getvalue()
+
+    # Quiet (errors only): print events are still written; warnings still reach the logger.
+    logger.level = EventLevel.ERROR
+    formatted.clear()
+    fire(PrintEvent(msg="the compiled SQL asked for"))
+    fire(Note(msg="a node passed"), level=EventLevel.INFO)
+    fire(Note(msg="a deprecation"), level=EventLevel.WARN)
+    assert formatted == ["the compiled SQL asked for", "a deprecation"]

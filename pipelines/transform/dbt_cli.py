@@ -1,4 +1,5 @@
-"""`orderlens-dbt`: dbt's own command line, with its nodes handed out longest chain first.
+"""`orderlens-dbt`: dbt's own command line, with its nodes handed out longest chain first and
+its unwritten log events left unformatted.
 
 dbt keeps the nodes that are ready to run in a priority queue ordered by their depth in the
 graph (the shallowest first), and its main loop takes every node from that queue as soon as it
@@ -13,7 +14,14 @@ runs last, nearly alone on the two cores. Two changes (measured in the README, B
 - the main loop takes a node from the queue only when a thread is free for it, so that the
   priority decides which of the ready nodes runs next.
 
-Everything else is dbt's: the same nodes, dependencies, tests blocking their children, results.
+And every event dbt fires (some 4,000 a daily build, most of them at debug level: each SQL
+statement, connection and node step) is turned into a protobuf message and formatted as a log
+line, JSON or text, before each logger's Python level drops it; `orderlens-dbt` drops an event
+below every logger's level before that (in dbt's one event manager), unless it must be
+checked as a warning or is one of the print events that are always written.
+
+Everything else is dbt's: the same nodes, dependencies, tests blocking their children, results,
+log lines.
 """
 
 from __future__ import annotations
@@ -28,6 +36,9 @@ import networkx as nx
 from dbt.graph.queue import GraphQueue
 from dbt.node_types import NodeType
 from dbt.task.runnable import GraphRunnableTask
+from dbt_common.events.base_types import BaseEvent, EventLevel
+from dbt_common.events.event_manager import EventManager
+from dbt_common.events.logger import PRINT_EVENT_NAMES, _log_level_map
 
 # A test is a short query beside a model's build: it lengthens a chain by a tenth of a model.
 TEST_WEIGHT = 0.1
@@ -83,12 +94,38 @@ def _run_queue_with_free_threads(self: GraphRunnableTask, pool: Any) -> None:
     _run_queue(self, pool)
 
 
+_fire_event = EventManager.fire_event
+
+
+def _fire_event_someone_writes(
+    self: EventManager,
+    e: BaseEvent,
+    level: EventLevel | None = None,
+    node: Any = None,
+    force_warn_or_error_handling: bool = False,
+) -> None:
+    severity = _log_level_map[level or e.level_tag()]
+    unwritten = all(severity < _log_level_map[logger.level] for logger in self.loggers)
+    # Warnings and errors always go on: dbt's callbacks and --warn-error act on them.
+    if (
+        unwritten
+        and severity < _log_level_map[EventLevel.WARN]
+        and not force_warn_or_error_handling
+        and type(e).__name__ not in PRINT_EVENT_NAMES
+    ):
+        return
+    _fire_event(
+        self, e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling
+    )
+
+
 def install() -> None:
-    """Change dbt's queue as described above (for this process)."""
+    """Change dbt's queue and event manager as described above (for this process)."""
     GraphQueue._get_scores = _get_scores  # type: ignore[method-assign]
     GraphQueue.get = _get_when_a_thread_is_free  # type: ignore[method-assign]
     GraphQueue.mark_done = _mark_done_and_free_the_thread  # type: ignore[method-assign]
     GraphRunnableTask.run_queue = _run_queue_with_free_threads  # type: ignore[method-assign]
+    EventManager.fire_event = _fire_event_someone_writes  # type: ignore[method-assign]
 
 
 def main() -> None:
