@@ -28,3 +28,20 @@
     {{ return(['champions', 'loyal', 'potential_loyalists', 'new', 'promising',
                'need_attention', 'at_risk', 'cant_lose', 'hibernating', 'lost']) }}
 {%- endmacro %}
+
+{#- The tile ntile(tiles) gives the row at 1-based position `position` of `rows` rows, by
+    ntile's own arithmetic (DuckDB's, as SQLite's): with n = least(tiles, rows), the first
+    rows % n tiles hold rows // n + 1 rows each, the others rows // n. Given a value's rank()
+    as the position, it is the lowest tile any row of that value gets, whatever the order
+    among equal values. -#}
+{% macro ntile_of_position(position, rows, tiles=5) -%}
+    {%- set n = 'least(' ~ tiles ~ ', ' ~ rows ~ ')' -%}
+    {%- set larger_rows = '(' ~ rows ~ ' % ' ~ n ~ ') * (' ~ rows ~ ' // ' ~ n ~ ' + 1)' -%}
+    case
+        when {{ position }} - 1 < {{ larger_rows }}
+            then 1 + ({{ position }} - 1) // ({{ rows }} // {{ n }} + 1)
+        else
+            1 + {{ rows }} % {{ n }}
+            + ({{ position }} - 1 - {{ larger_rows }}) // ({{ rows }} // {{ n }})
+    end
+{%- endmacro %}

@@ -12,7 +12,8 @@
 -- first; frequency and monetary: smallest first), ties in that order broken by
 -- customer_id; then every customer gets the LOWEST score given to any customer with the
 -- same value, so equal values always share a score and a score is earned only when every
--- customer with that value earned it.
+-- customer with that value earned it. That lowest score is the tile of the value's first
+-- row, whose position is the value's rank(): one window per score (ntile_of_position).
 -- Incremental: a run re-scores the months from rebuild_from_month() on (scores of a month
 -- depend only on that month's rows).
 with rfm_values as not materialized (
@@ -22,28 +23,23 @@ with rfm_values as not materialized (
     {%- endif %}
 ),
 
-raw_tiles as (
+ranked as (
     select
         *,
-        ntile(5) over (
-            partition by month_start order by recency_days desc, customer_id asc
-        ) as r_tile,
-        ntile(5) over (
-            partition by month_start order by frequency asc, customer_id asc
-        ) as f_tile,
-        ntile(5) over (
-            partition by month_start order by monetary asc, customer_id asc
-        ) as m_tile
+        count(*) over (partition by month_start) as customers_in_month,
+        rank() over (partition by month_start order by recency_days desc) as r_rank,
+        rank() over (partition by month_start order by frequency asc) as f_rank,
+        rank() over (partition by month_start order by monetary asc) as m_rank
     from rfm_values
 ),
 
 tie_scores as (
     select
         *,
-        min(r_tile) over (partition by month_start, recency_days) as r_score,
-        min(f_tile) over (partition by month_start, frequency) as f_score,
-        min(m_tile) over (partition by month_start, monetary) as m_score
-    from raw_tiles
+        {{ ntile_of_position('r_rank', 'customers_in_month') }} as r_score,
+        {{ ntile_of_position('f_rank', 'customers_in_month') }} as f_score,
+        {{ ntile_of_position('m_rank', 'customers_in_month') }} as m_score
+    from ranked
 ),
 
 combined as (
