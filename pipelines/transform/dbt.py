@@ -100,9 +100,9 @@ def keep_parse_state(run_dir: Path, target: Path = DBT_DIR / "target") -> None:
 def ensure_manifest(project: DbtProject, settings: Settings | None = None) -> Path:
     """Parse the dbt project when its manifest is missing or older than a source file.
 
-    The profile counts as a source: dbt keeps the partial-parse state every build starts from
-    only while the profile it was made with is unchanged (its warehouse path included), and
-    parses the whole project again on every build otherwise (4 s).
+    The profile counts as a source (the manifest records the target it was parsed for). The
+    partial-parse state the builds start from is not this parse's concern: each build hands
+    its own on (`keep_parse_state`), whatever the warehouse path in the profile.
     """
     manifest = project.manifest_path
     sources = [
