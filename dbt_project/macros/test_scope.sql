@@ -47,19 +47,23 @@
     )
 {%- endmacro %}
 
+{#- A condition that holds for the orders int_changed_orders lists; for every order while
+    it is not built (a first build of a selection without it): every order is new then. -#}
+{% macro changed_orders_condition() -%}
+    {%- set node = graph.nodes['model.orderlens.int_changed_orders'] if execute else none -%}
+    {%- set changed = adapter.get_relation(node.database, node.schema, node.alias) if node else none -%}
+    {%- if changed is not none -%}
+        {{ return('order_id in (select order_id from ' ~ changed ~ ')') }}
+    {%- else -%}
+        {{ return('true') }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro scope_sql(where) -%}
     {%- set batches -%}
         loaded_in_batch_id > {{ last_built_batch() }}
     {%- endset -%}
-    {%- set changed_orders = 'true' -%}
-    {%- if '__changed_orders__' in where and execute -%}
-        {#- Not built yet (a first build of a selection without it): every order is new. -#}
-        {%- set node = graph.nodes['model.orderlens.int_changed_orders'] -%}
-        {%- set changed = adapter.get_relation(node.database, node.schema, node.alias) -%}
-        {%- if changed is not none -%}
-            {%- set changed_orders = 'order_id in (select order_id from ' ~ changed ~ ')' -%}
-        {%- endif -%}
-    {%- endif -%}
+    {%- set changed_orders = changed_orders_condition() if '__changed_orders__' in where else 'true' -%}
     {%- set since -%}
         (select coalesce(max(through_date) - 62, date '0001-01-01') from ops.build_watermarks)
     {%- endset -%}
