@@ -236,6 +236,9 @@ def _parts(
 def _join(
     check: _Checker, other: str, spec: Any, where: str, frame: pl.DataFrame, theirs: pl.DataFrame
 ) -> tuple[Join, pl.DataFrame]:
+    if isinstance(spec, dict) and True in spec and "on" not in spec:
+        # YAML 1.1 (PyYAML) reads an unquoted `on:` key as the boolean true.
+        spec = {("on" if k is True else k): v for k, v in spec.items()}
     check.keys(spec, where, {"on", "columns"}, {"on", "columns"})
     on = spec["on"]
     if not isinstance(on, dict) or not on:
