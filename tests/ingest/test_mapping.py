@@ -223,7 +223,11 @@ def test_read_options_pass_the_mapping_reader_settings(tmp_path: Path) -> None:
             "ordered_at: {column: When, agg: median}",
             "tables.orders.columns.ordered_at.agg: 'median': aggregations are one of",
         ),
-        ("    table: returns", "    table: refunds", "routes[1].table: no entry 'refunds' in `tables`"),
+        (
+            "    table: returns",
+            "    table: refunds",
+            "routes[1].table: no entry 'refunds' in `tables`",
+        ),
     ],
 )
 def test_invalid_mappings_are_refused_naming_the_file_and_the_key(

@@ -117,6 +117,14 @@ def _expected(paths: dict[str, Path]) -> dict:
         order: sum(Decimal(v) for v in group["freight_value"])
         for (order,), group in items.group_by("order_id")
     }
+    methods = {"credit_card": "card", "debit_card": "card", "boleto": "bank_transfer"}
+    first_payment = {
+        o: t for o, t in reversed(list(payments.select("order_id", "payment_type").iter_rows()))
+    }
+    paid = {
+        order: sum(Decimal(v) for v in group["payment_value"])
+        for (order,), group in payments.group_by("order_id")
+    }
     paid_orders = set(orders["order_id"])
     matched_payments = payments.filter(pl.col("order_id").is_in(paid_orders)).height
     persons = customers["customer_unique_id"].n_unique()
@@ -129,6 +137,9 @@ def _expected(paths: dict[str, Path]) -> dict:
         "ordered_at": {
             o: _utc(t).replace(tzinfo=None)
             for o, t in zip(orders["order_id"], orders["order_purchase_timestamp"], strict=True)
+        },
+        "payment": {
+            o: (methods.get(first_payment[o], "other"), paid[o]) for o in orders["order_id"]
         },
         "rows_in": sum(pl.read_csv(p, infer_schema=False).height for p in paths.values()),
         "customers": persons,
@@ -164,6 +175,8 @@ def _check_warehouse(settings: Settings, result: BatchResult, expected: dict) ->
         assert events == expected["events"]
         fees = dict(con.sql("SELECT order_id, shipping_fee FROM raw.orders").fetchall())
         assert fees == expected["shipping_fee"]
+        payment = con.sql("SELECT order_id, payment_method, total_amount FROM raw.orders")
+        assert {o: (m, t) for o, m, t in payment.fetchall()} == expected["payment"]
         placed = dict(con.sql("SELECT order_id, ordered_at FROM raw.orders").fetchall())
         assert placed == expected["ordered_at"]
         # Every row of every file has its fate; the unmatched payment names its own file.
