@@ -147,22 +147,7 @@ class _Run:
             frame = self.prepared[part.name].with_columns(_route_expr(part).alias(_ROUTE))
             routed[part.name] = frame
             excluded.append(self._excluded(frame, part))
-        built: dict[str, list[pl.DataFrame]] = {}
-        for entry in self.mapping.tables.values():
-            part = self.mapping.parts[entry.part]
-            targets = [entry.name] if entry.is_primary else list(entry.from_routes or [])
-            if not targets:  # a single-file built table: every route target's rows
-                targets = [r.table for r in part.routes if r.table]
-            indexes = [i for i, r in enumerate(part.routes) if r.table in targets]
-            rows = routed[entry.part].lazy().filter(pl.col(_ROUTE).is_in(indexes))
-            frame = self._build(rows, entry, _formats(self.mapping, part)).collect()
-            built.setdefault(entry.table, []).append(frame)
-        tables = {
-            name: pl.concat(built[name], how="diagonal_relaxed")
-            if len(built[name]) > 1
-            else built[name][0]
-            for name in sorted(built, key=load_rank)
-        }
+        tables = self._tables(routed)
         schema = {ROW: pl.Int64, "reason": pl.String, "record": pl.String}
         if self.mapping.is_multi_file:
             schema[FILE] = pl.String
@@ -183,6 +168,26 @@ class _Run:
                 self._matched_rows(p).height for p in self.mapping.parts.values() if p.is_lookup
             ),
         )
+
+    def _tables(self, routed: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+        """Every table entry built from its part's routed rows, entries of a table together."""
+        built: dict[str, list[pl.DataFrame]] = {}
+        for entry in self.mapping.tables.values():
+            part = self.mapping.parts[entry.part]
+            targets = [entry.name] if entry.is_primary else list(entry.from_routes or [])
+            if not targets:  # a single-file built table: every route target's rows
+                targets = [r.table for r in part.routes if r.table]
+            indexes = [i for i, r in enumerate(part.routes) if r.table in targets]
+            rows = routed[entry.part].lazy().filter(pl.col(_ROUTE).is_in(indexes))
+            frame = self._build(rows, entry, _formats(self.mapping, part)).collect()
+            built.setdefault(entry.table, []).append(frame)
+        tables = {
+            name: pl.concat(built[name], how="diagonal_relaxed")
+            if len(built[name]) > 1
+            else built[name][0]
+            for name in sorted(built, key=load_rank)
+        }
+        return tables
 
     def _matched_rows(self, part: Part) -> pl.DataFrame:
         return pl.concat(self.matched[part.name]).unique()

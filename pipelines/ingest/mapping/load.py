@@ -31,6 +31,7 @@ from pipelines.ingest.mapping.spec import (
 )
 
 _READ_KEYS = {"encoding", "delimiter", "sheet"}
+_PART_KEYS = {"columns", "datetimes", "dates"} | _READ_KEYS
 _VALUE_KINDS = {"column", "const", "expr", "row_number_over", "coalesce", "greatest", "content_key"}
 
 
@@ -134,9 +135,6 @@ def load_mapping(path: Path) -> Mapping:
         timezone=_timezone(check, source.get("timezone")),
         identical_rows=identical,
     )
-
-
-_PART_KEYS = {"columns", "datetimes", "dates"} | _READ_KEYS
 
 
 def _part_nodes(check: _Checker, source: dict) -> dict[str, dict]:

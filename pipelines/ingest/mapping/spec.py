@@ -124,18 +124,6 @@ class Mapping:
     def is_multi_file(self) -> bool:
         return SINGLE not in self.parts
 
-    @property
-    def single(self) -> Part:
-        return self.parts[SINGLE]
-
-    @property
-    def source_columns(self) -> tuple[str, ...]:
-        return self.single.columns
-
-    @property
-    def routes(self) -> tuple[Route, ...]:
-        return self.single.routes
-
     def read_options(self, part: str = SINGLE) -> dict[str, str]:
         """Keyword arguments for `readers.read_file` (only those the mapping sets)."""
         return dict(self.parts[part].read)
