@@ -219,7 +219,7 @@ def _parts(
             joins=tuple(joins),
             derive=derive,
             routes=part_routes,
-            read={k: str(node[k]) for k in sorted(_READ_KEYS) if node.get(k) is not None},
+            read={k: node[k] for k in sorted(_READ_KEYS) if node.get(k) is not None},
         )
         frames[name] = frame
     looked_up = {j.part for p in parts.values() for j in p.joins}

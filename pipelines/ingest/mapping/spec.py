@@ -84,7 +84,7 @@ class Part:
     joins: tuple[Join, ...] = ()
     derive: tuple[Derived, ...] = ()
     routes: tuple[Route, ...] = ()
-    read: dict[str, str] = field(default_factory=dict)  # reader options
+    read: dict[str, Any] = field(default_factory=dict)  # `readers.read_file` options
 
     @property
     def is_lookup(self) -> bool:
@@ -124,7 +124,7 @@ class Mapping:
     def is_multi_file(self) -> bool:
         return SINGLE not in self.parts
 
-    def read_options(self, part: str = SINGLE) -> dict[str, str]:
+    def read_options(self, part: str = SINGLE) -> dict[str, Any]:
         """Keyword arguments for `readers.read_file` (only those the mapping sets)."""
         return dict(self.parts[part].read)
 
