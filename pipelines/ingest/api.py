@@ -184,15 +184,21 @@ def ingest_paths(
     """
     settings = settings or get_settings()
     loaded_mapping = load_mapping(mapping) if mapping else None
-    files = list_input_files([Path(p) for p in paths])
+    given = [Path(p) for p in paths]
+    files = list_input_files(given)
     results: list[BatchResult] = []
     if loaded_mapping is not None and loaded_mapping.is_multi_file:
-        source = ", ".join(str(p) for p in paths)
+        source = ", ".join(map(str, given))
         with writer(settings, purpose="ingest") as con:
+            if progress:
+                progress(loaded_mapping.name, 0, 1)
             make = partial(
                 batch_from_export, files, loaded_mapping, source, settings.source_timezone
             )
-            return [_load_one(con, make, source)]
+            results.append(_load_one(con, make, source))
+            if progress:
+                progress("done", 1, 1)
+        return results
     with writer(settings, purpose="ingest") as con:
         for done, path in enumerate(files):
             if progress:
