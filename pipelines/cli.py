@@ -95,6 +95,8 @@ def _results_table(results: list) -> Table:  # list[BatchResult]
 def ingest(paths: tuple[Path, ...], mapping: Path | None) -> None:
     """Load export files or folders into the warehouse, one transaction per file.
 
+    With a mapping of several files (one export), the files given load as ONE batch.
+
     Folder files load parents before children. Rows that fail the data contract go to the
     quarantine; re-loading a file already loaded changes nothing. Exit status 1 when a file
     was rejected.

@@ -7,8 +7,10 @@ of it is written, and the ledger records the rejection with the file, line and f
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -18,7 +20,13 @@ from pipelines.ingest.coerce import ROW, MissingColumns
 from pipelines.ingest.contract import TABLES
 from pipelines.ingest.loader import Batch, BatchRejectedError, BatchResult, load_batch, record_batch
 from pipelines.ingest.loader import release_waiting as _release
-from pipelines.ingest.mapping import Mapping, apply_mapping, load_mapping
+from pipelines.ingest.mapping import (
+    MappedBatch,
+    Mapping,
+    apply_export,
+    apply_mapping,
+    load_mapping,
+)
 from pipelines.ingest.readers import (
     CSV_SUFFIXES,
     BatchRejected,
@@ -39,17 +47,7 @@ def batch_from_file(path: Path, mapping: Mapping | None, source_tz: str) -> Batc
     if mapping is not None:
         frame = read_file(path, **mapping.read_options())
         mapped = apply_mapping(frame, mapping, source=path.name)
-        return Batch(
-            source=str(path),
-            frames=mapped.tables,
-            primary=mapped.primary_tables,
-            source_rows=mapped.source_rows,
-            source_duplicates=mapped.duplicates.height,
-            excluded=mapped.excluded,
-            file_sha256=sha,
-            mapping=mapping.name,
-            source_tz=mapping.timezone or source_tz,
-        )
+        return _mapped_batch(str(path), mapped, mapping, sha, source_tz)
     table = table_for_path(path)
     if table is None:
         known = ", ".join(TABLES)
@@ -70,6 +68,63 @@ def batch_from_file(path: Path, mapping: Mapping | None, source_tz: str) -> Batc
         source_tz=source_tz,
         notes=notes,
     )
+
+
+def _mapped_batch(
+    source: str, mapped: MappedBatch, mapping: Mapping, sha: str, source_tz: str
+) -> Batch:
+    return Batch(
+        source=source,
+        frames=mapped.tables,
+        primary=mapped.primary_tables,
+        source_rows=mapped.source_rows,
+        source_duplicates=mapped.duplicates.height,
+        lookup_rows=mapped.lookup_rows,
+        excluded=mapped.excluded,
+        file_sha256=sha,
+        mapping=mapping.name,
+        source_tz=mapping.timezone or source_tz,
+    )
+
+
+def export_files(files: list[Path], mapping: Mapping, source: str) -> dict[str, Path]:
+    """The one file of each part of a multi-file mapping (BatchRejected when not exactly one)."""
+    chosen: dict[str, Path] = {}
+    for name, part in mapping.parts.items():
+        pattern = part.pattern or ""
+        found = [f for f in files if fnmatch.fnmatch(f.name, pattern)]
+        if len(found) != 1:
+            what = (
+                "no file"
+                if not found
+                else f"{len(found)} files ({', '.join(f.name for f in found)})"
+            )
+            raise BatchRejected(
+                source, f"part {name!r} of mapping {mapping.name!r}: {what} match {pattern!r}"
+            )
+        chosen[name] = found[0]
+    twice = [f for f in chosen.values() if list(chosen.values()).count(f) > 1]
+    if twice:
+        raise BatchRejected(source, f"{twice[0].name} matches the pattern of several parts")
+    return chosen
+
+
+def batch_from_export(files: list[Path], mapping: Mapping, source: str, source_tz: str) -> Batch:
+    """Read the files of one export, described by a multi-file mapping, into ONE Batch."""
+    chosen = export_files(files, mapping, source)
+    frames = {
+        name: (path.name, read_file(path, **mapping.read_options(name)))
+        for name, path in chosen.items()
+    }
+    mapped = apply_export(mapping, frames)
+    # The export's identity: its files' names and contents, in name order.
+    pairs = sorted((path.name, file_sha256(path)) for path in chosen.values())
+    sha = hashlib.sha256("\n".join(f"{n}\t{h}" for n, h in pairs).encode()).hexdigest()
+    batch = _mapped_batch(source, mapped, mapping, sha, source_tz)
+    ignored = sorted(f.name for f in set(files) - set(chosen.values()))
+    if ignored:
+        batch.notes.append(f"ignored file(s) matching no part: {', '.join(ignored)}")
+    return batch
 
 
 def _reject(
@@ -123,11 +178,27 @@ def ingest_paths(
     settings: Settings | None = None,
     progress: Progress | None = None,
 ) -> list[BatchResult]:
-    """Ingest files and folders (folders: parents before children), one batch per file."""
+    """Ingest files and folders (folders: parents before children), one batch per file.
+
+    With a mapping of several files, all the files given make ONE batch: the export.
+    """
     settings = settings or get_settings()
     loaded_mapping = load_mapping(mapping) if mapping else None
-    files = list_input_files([Path(p) for p in paths])
+    given = [Path(p) for p in paths]
+    files = list_input_files(given)
     results: list[BatchResult] = []
+    if loaded_mapping is not None and loaded_mapping.is_multi_file:
+        source = ", ".join(map(str, given))
+        with writer(settings, purpose="ingest") as con:
+            if progress:
+                progress(loaded_mapping.name, 0, 1)
+            make = partial(
+                batch_from_export, files, loaded_mapping, source, settings.source_timezone
+            )
+            results.append(_load_one(con, make, source))
+            if progress:
+                progress("done", 1, 1)
+        return results
     with writer(settings, purpose="ingest") as con:
         for done, path in enumerate(files):
             if progress:

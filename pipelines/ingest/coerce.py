@@ -14,6 +14,7 @@ import polars as pl
 from pipelines.ingest.contract import Table
 
 ROW = "_source_row"
+FILE = "_source_file"  # the file of a row, in a batch of several files (else absent)
 
 _TRUE = ["true", "t", "yes", "y", "1"]
 _FALSE = ["false", "f", "no", "n", "0"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from pipelines.ingest.coerce import IDX, ROW, coerce, no_errors
+from pipelines.ingest.coerce import FILE, IDX, ROW, coerce, no_errors
 from pipelines.ingest.contract import TABLES, Table, load_rank
 from pipelines.ingest.validate import validate
 from pipelines.warehouse import utcnow
@@ -52,6 +52,7 @@ class Batch:
     primary: list[str]  # tables whose rows are the batch's rows, one for one
     source_rows: int
     source_duplicates: int = 0  # exact duplicate source rows a mapping dropped
+    lookup_rows: int = 0  # rows of looked-up files that matched a row (loaded through it)
     excluded: pl.DataFrame | None = None  # `_source_row`, `reason`, `record` (mapping rules)
     file_sha256: str | None = None
     mapping: str | None = None
@@ -255,10 +256,11 @@ def _load_table(
 def _records(frame: pl.DataFrame, idx: pl.DataFrame) -> pl.DataFrame:
     """IDX and the original values of the given rows, as JSON text."""
     original = frame.with_row_index(IDX).join(idx.select(IDX), on=IDX, how="semi")
-    values = [c for c in original.columns if c not in (IDX, ROW)]
+    values = [c for c in original.columns if c not in (IDX, ROW, FILE)]
     return original.select(
         IDX,
         pl.col(ROW).alias("source_row"),
+        *([FILE] if FILE in original.columns else []),
         pl.struct(pl.col(values).cast(pl.String)).struct.json_encode().alias("record"),
     )
 
@@ -282,7 +284,7 @@ def _write_quarantine(
     out = rows.select(
         (pl.int_range(pl.len(), dtype=pl.Int64) + first).alias("quarantine_id"),
         pl.lit(batch_id, pl.Int64).alias("batch_id"),
-        pl.lit(source).alias("source"),
+        (pl.col(FILE) if FILE in rows.columns else pl.lit(source)).alias("source"),
         pl.col("source_row").cast(pl.Int64),
         pl.lit(table).alias("table_name"),
         "field",
@@ -379,6 +381,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> BatchResult:
         result = BatchResult(batch_id=batch_id, source=batch.source, status="loaded")
         result.rows_in = batch.source_rows
         result.rows_duplicate = batch.source_duplicates
+        result.rows_loaded = batch.lookup_rows
         if batch.excluded is not None and batch.excluded.height:
             result.rows_quarantined += batch.excluded.height
             excluded = batch.excluded.with_columns(

@@ -174,7 +174,7 @@ def test_read_options_pass_the_mapping_reader_settings(tmp_path: Path) -> None:
     ("old", "new", "expected"),
     [
         ("name: shop", "name: shop\ncolour: red", "(top level): unknown key(s) colour"),
-        ("  orders:\n", "  invoices:\n", "tables: unknown key(s) invoices"),
+        ("  orders:\n", "  invoices:\n", "tables.invoices: unknown table 'invoices'"),
         (
             "      channel: {const: web}",
             "      channel: {const: web}\n      colour: Inv",
@@ -205,7 +205,7 @@ def test_read_options_pass_the_mapping_reader_settings(tmp_path: Path) -> None:
         (
             "      order_id: Inv\n      customer_id",
             "      order_id: Invoice\n      customer_id",
-            "tables.orders.columns.order_id: no source or derived column 'Invoice'",
+            "tables.orders.columns.order_id: no source, joined or derived column 'Invoice'",
         ),
         (
             "    key: [order_id]",
@@ -223,7 +223,11 @@ def test_read_options_pass_the_mapping_reader_settings(tmp_path: Path) -> None:
             "ordered_at: {column: When, agg: median}",
             "tables.orders.columns.ordered_at.agg: 'median': aggregations are one of",
         ),
-        ("    table: returns", "    table: refunds", "routes[1].table: unknown table 'refunds'"),
+        (
+            "    table: returns",
+            "    table: refunds",
+            "routes[1].table: no entry 'refunds' in `tables`",
+        ),
     ],
 )
 def test_invalid_mappings_are_refused_naming_the_file_and_the_key(
