@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipelines.settings import get_settings
+from pipelines.settings import SettingsError, get_settings
 
 console = Console()
 err = Console(stderr=True)
@@ -23,6 +23,10 @@ def main() -> None:
 
     The data directory is ./data unless ORDERLENS_DATA_DIR says otherwise.
     """
+    try:
+        get_settings()  # a setting that cannot be used stops every command, named
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()

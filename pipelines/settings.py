@@ -7,10 +7,15 @@ only when needed and never written anywhere.
 from __future__ import annotations
 
 import os
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
 PREFIX = "ORDERLENS_"
+
+
+class SettingsError(ValueError):
+    """A setting whose value cannot be used; the message names the variable."""
 
 
 def _env(name: str, default: str) -> str:
@@ -22,6 +27,10 @@ class Settings:
     data_dir: Path
     lock_timeout_s: float
     source_timezone: str
+    # The business's own calendar: every date a mart groups or compares by (the sales day,
+    # week and month, on-time against the promised date, cohorts, stock days) is a local date
+    # of this zone. Timestamps stay UTC in the warehouse.
+    business_timezone: str = "UTC"
 
     @property
     def warehouse_path(self) -> Path:
@@ -55,5 +64,19 @@ def get_settings() -> Settings:
     return Settings(
         data_dir=data_dir,
         lock_timeout_s=float(_env("LOCK_TIMEOUT", "600")),
-        source_timezone=_env("SOURCE_TIMEZONE", "UTC"),
+        source_timezone=_timezone("SOURCE_TIMEZONE"),
+        business_timezone=_timezone("BUSINESS_TIMEZONE"),
     )
+
+
+def _timezone(name: str) -> str:
+    """An IANA time zone name from `ORDERLENS_<name>` (default UTC), or an error naming it."""
+    value = _env(name, "UTC").strip() or "UTC"
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(
+            f"{PREFIX}{name}={value!r} is not a time zone; use an IANA name such as "
+            "UTC, Asia/Shanghai or America/New_York"
+        ) from exc
+    return value

@@ -1,10 +1,10 @@
 {#- The data's own clocks for the inventory and order-efficiency marts. Figures "as of now"
     are measured against them, never against the wall clock, so a rebuild of old data gives
     the same answer.
-    - stock_clock_date: the latest date any stock moved.
+    - stock_clock_date: the latest (local) date any stock moved.
     - order_clock_at: the latest order status event (a timestamp: stage timers run to it). -#}
 {% macro stock_clock_date() -%}
-    (select max(cast(moved_at as date)) from {{ ref('stg_stock_movements') }})
+    (select max({{ local_date('moved_at') }}) from {{ ref('stg_stock_movements') }})
 {%- endmacro %}
 
 {% macro order_clock_at() -%}
@@ -25,7 +25,7 @@
         coalesce(
             (
                 -- The order rows are a fifth of the stage rows.
-                select cast({{ dbt.date_trunc('week', 'min(pivoted.received_at)') }} as date)
+                select cast({{ dbt.date_trunc('week', local_ts('min(pivoted.received_at)')) }} as date)
                 from {{ ref('int_order_events_pivoted') }} as pivoted
                 semi join {{ ref('int_changed_orders') }} as changed
                     on pivoted.order_id = changed.order_id

@@ -12,7 +12,8 @@
                         incremental models re-derive (every order in a first build, or while
                         int_changed_orders is not built).
     ops.build_watermarks holds, per whole build (a whole-project `dbt build` without a
-    failed node), the newest ingest batch and the newest order day it built and tested. With no such
+    failed node), the newest ingest batch and the newest (local) order day it built and tested,
+    and the business time zone it built in. With no such
     build yet the scopes take every row. -#}
 
 {#- The newest ingest batch the last whole build saw (-1: none yet). Order-keyed incremental
@@ -102,6 +103,10 @@
         through_date date,
         built_at timestamp not null
     );
+    -- The business time zone the build's dates are in: a change of zone needs a full build
+    -- (OrderLens's dbt asset runs one). Rows from before this column were built in UTC.
+    alter table ops.build_watermarks
+        add column if not exists business_timezone varchar default 'UTC';
     {% if flags.FULL_REFRESH -%}
         delete from ops.build_watermarks;
     {%- endif %}
@@ -122,8 +127,9 @@
                 (select max(_batch_id) from {{ source('raw', 'orders') }}),
                 -1
             ),
-            (select max(cast(ordered_at as date)) from {{ source('raw', 'orders') }}),
-            current_timestamp;
+            (select max({{ local_date('ordered_at') }}) from {{ source('raw', 'orders') }}),
+            current_timestamp,
+            '{{ business_timezone() }}';
     {%- else -%}
         select 1;
     {%- endif -%}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -36,8 +37,39 @@ def dbt_project() -> DbtProject:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """The environment dbt runs with: the warehouse of this data directory."""
-    return {**os.environ, "ORDERLENS_WAREHOUSE": str(settings.warehouse_path)}
+    """The environment dbt runs with: the warehouse of this data directory, the business's
+    time zone (dbt_project.yml's var business_timezone)."""
+    return {
+        **os.environ,
+        "ORDERLENS_WAREHOUSE": str(settings.warehouse_path),
+        "ORDERLENS_BUSINESS_TIMEZONE": settings.business_timezone,
+    }
+
+
+def built_timezone(warehouse: Path) -> str | None:
+    """The business time zone of the last whole build of this warehouse (None: no build yet).
+
+    Watermarks from before the zone was recorded were built in UTC.
+    """
+    if not warehouse.exists():
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = {
+            name
+            for (name,) in con.sql(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'ops' and table_name = 'build_watermarks'"
+            ).fetchall()
+        }
+        if not columns:
+            return None
+        if "business_timezone" not in columns:
+            rows = con.sql("select 'UTC' from ops.build_watermarks limit 1").fetchall()
+        else:
+            rows = con.sql(
+                "select business_timezone from ops.build_watermarks order by built_at desc limit 1"
+            ).fetchall()
+    return str(rows[0][0]) if rows else None
 
 
 def dbt_executable() -> str:
@@ -169,14 +201,24 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     ) -> Iterator[Any]:
         settings = get_settings()
         # dbt runs in a subprocess that inherits this environment.
-        os.environ["ORDERLENS_WAREHOUSE"] = str(settings.warehouse_path)
+        os.environ.update(
+            {k: v for k, v in dbt_env(settings).items() if k.startswith("ORDERLENS_")}
+        )
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         with writer_lock(settings, purpose="dbt build"):
+            built_in = built_timezone(settings.warehouse_path)
+            # Incremental marts keep the dates they were built with: a new business time
+            # zone re-derives every date.
+            rezoned = built_in is not None and built_in != settings.business_timezone
+            if rezoned:
+                context.log.info(
+                    f"business time zone {built_in} -> {settings.business_timezone}: full build"
+                )
             # dbt's unit tests check the SQL, not the data: `make test` runs them on every
             # change of the code; a data build need not repeat them.
             args = ["build", "--exclude-resource-type", "unit_test"]
             args += ["--log-level-file", "debug" if config.debug_log else "info"]
-            if config.full_refresh:
+            if config.full_refresh or rezoned:
                 args.append("--full-refresh")
             run_dir = dbt_run_dir(context.run_id)
             try:

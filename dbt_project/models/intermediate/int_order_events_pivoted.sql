@@ -99,7 +99,7 @@ final as (
         orders_in_scope.channel,
         orders_in_scope.needs_approval,
         orders_in_scope.ordered_at,
-        cast(orders_in_scope.ordered_at as date) as ordered_date,
+        {{ local_date('orders_in_scope.ordered_at') }} as ordered_date,
         orders_in_scope.promised_date,
         allocations.warehouse_id,
         carriers.carrier,

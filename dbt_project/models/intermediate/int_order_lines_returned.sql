@@ -37,7 +37,7 @@ customers as not materialized (
 attributed as (
     select
         returns.return_id,
-        cast(returns.returned_at as date) as returned_date,
+        {{ local_date('returns.returned_at') }} as returned_date,
         returns.order_id,
         -- The return's own customer wins; the order's customer fills a gap.
         coalesce(returns.customer_id, orders.customer_id) as customer_id,

@@ -50,7 +50,7 @@ final as (
         coalesce(customers.is_guest, false) as is_guest,
         orders.channel,
         orders.ordered_at,
-        cast(orders.ordered_at as date) as ordered_date,
+        {{ local_date('orders.ordered_at') }} as ordered_date,
         orders.ship_to_region,
         orders.order_discount,
         cancellations.order_id is not null as is_cancelled,

@@ -39,7 +39,7 @@ counts as (
 
 recent_counts as (
     select * from counts
-    where cast(counted_at as date) >= (select first_date from window_start)
+    where {{ local_date('counted_at') }} >= (select first_date from window_start)
 ),
 
 moved_between as (
@@ -79,11 +79,11 @@ final as (
     select
         sku,
         warehouse_id,
-        cast(counted_at as date) as counted_date,
+        {{ local_date('counted_at') }} as counted_date,
         cast(max_by(counted_quantity, counted_at) as bigint) as counted_quantity,
         cast(sum(counted_quantity - book_quantity) as bigint) as count_variance
     from booked
-    group by sku, warehouse_id, cast(counted_at as date)
+    group by sku, warehouse_id, {{ local_date('counted_at') }}
 )
 
 select * from final

@@ -56,19 +56,19 @@ new_pairs as (
         on
             all_movements.sku = known_pairs.sku
             and all_movements.warehouse_id = known_pairs.warehouse_id
-    where all_movements.moved_at >= (select first_date from window_start)
+    where {{ local_ts('all_movements.moved_at') }} >= (select first_date from window_start)
 ),
 
 movements as (
     select * from all_movements
-    where moved_at >= (select first_date from window_start)
+    where {{ local_ts('moved_at') }} >= (select first_date from window_start)
     union all
     select all_movements.* from all_movements
     semi join new_pairs
         on
             all_movements.sku = new_pairs.sku
             and all_movements.warehouse_id = new_pairs.warehouse_id
-    where all_movements.moved_at < (select first_date from window_start)
+    where {{ local_ts('all_movements.moved_at') }} < (select first_date from window_start)
 ),
 
 counts as not materialized (
@@ -87,9 +87,9 @@ orders as not materialized (
     select * from {{ ref('int_order_events_pivoted') }}
     {% if is_incremental() -%}
         where
-            allocated_at >= (select first_date from window_start)
-            or shipped_at >= (select first_date from window_start)
-            or cancelled_at >= (select first_date from window_start)
+            {{ local_ts('allocated_at') }} >= (select first_date from window_start)
+            or {{ local_ts('shipped_at') }} >= (select first_date from window_start)
+            or {{ local_ts('cancelled_at') }} >= (select first_date from window_start)
     {%- endif %}
 ),
 
@@ -105,7 +105,7 @@ movement_changes as (
     select
         sku,
         warehouse_id,
-        cast(moved_at as date) as change_date,
+        {{ local_date('moved_at') }} as change_date,
         sum(quantity) as movement_quantity,
         sum(case when movement_type = 'receipt' then quantity else 0 end) as units_received,
         -sum(case when movement_type = 'sale' then quantity else 0 end) as units_sold,
@@ -115,7 +115,7 @@ movement_changes as (
         0 as on_order_change,
         0 as committed_change
     from movements
-    group by sku, warehouse_id, cast(moved_at as date)
+    group by sku, warehouse_id, {{ local_date('moved_at') }}
 ),
 
 count_changes as (
@@ -191,14 +191,12 @@ allocated_lines as (
     select
         order_lines.sku,
         orders.warehouse_id,
-        cast(orders.allocated_at as date) as allocated_date,
-        cast(
-            case
-                when orders.shipped_at is null then orders.cancelled_at
-                when orders.cancelled_at is null then orders.shipped_at
-                else least(orders.shipped_at, orders.cancelled_at)
-            end as date
-        ) as released_date,
+        {{ local_date('orders.allocated_at') }} as allocated_date,
+        {{ local_date(
+            'case when orders.shipped_at is null then orders.cancelled_at'
+            ~ ' when orders.cancelled_at is null then orders.shipped_at'
+            ~ ' else least(orders.shipped_at, orders.cancelled_at) end'
+        ) }} as released_date,
         order_lines.quantity
     from orders
     inner join order_lines

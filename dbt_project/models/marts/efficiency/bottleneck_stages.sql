@@ -25,7 +25,7 @@ window_start as (
 
 completed as (
     select
-        cast({{ dbt.date_trunc('week', 'ended_at') }} as date) as week_start,
+        cast({{ dbt.date_trunc('week', local_ts('ended_at')) }} as date) as week_start,
         stage,
         stage_number,
         duration_hours
@@ -33,7 +33,7 @@ completed as (
     where
         stage_status = 'completed'
         and stage != 'order_cycle'
-        and ended_at >= (select first_week from window_start)
+        and {{ local_ts('ended_at') }} >= (select first_week from window_start)
 ),
 
 stage_stats as (

@@ -40,8 +40,8 @@ parcels as (
     select
         shipments.shipment_id,
         shipments.carrier,
-        cast({{ dbt.date_trunc('month', 'shipments.shipped_at') }} as date) as month_start,
-        cast(shipments.delivered_at as date) as delivered_date,
+        cast({{ dbt.date_trunc('month', local_ts('shipments.shipped_at')) }} as date) as month_start,
+        {{ local_date('shipments.delivered_at') }} as delivered_date,
         orders.promised_date,
         event_incidents.shipment_id is not null as has_damage_or_loss_event,
         ticket_incidents.shipment_id is not null as has_damage_or_loss_ticket

@@ -157,11 +157,11 @@ facts as (
 flags as (
     select
         *,
-        cast(delivered_at as date) as delivered_date,
+        {{ local_date('delivered_at') }} as delivered_date,
         delivered_at is not null as is_delivered,
         case
             when delivered_at is not null and promised_date is not null
-                then cast(delivered_at as date) <= promised_date
+                then {{ local_date('delivered_at') }} <= promised_date
         end as is_on_time,
         case
             when is_cancelled then false

@@ -120,7 +120,10 @@ current_stages as (
         open_orders.needs_approval,
         open_orders.received_at,
         open_orders.promised_date,
-        cast({{ dbt.dateadd('day', 1, 'open_orders.promised_date') }} as timestamp) as promise_deadline_at,
+        -- The promise ends when the promised (local) day does.
+        {{ utc_from_local(
+            'cast(' ~ dbt.dateadd('day', 1, 'open_orders.promised_date') ~ ' as timestamp)'
+        ) }} as promise_deadline_at,
         clock.clock_at,
         {{ hours_between('in_progress.started_at', 'clock.clock_at') }} as hours_in_current_stage,
         {{ hours_between('open_orders.received_at', 'clock.clock_at') }} as elapsed_hours

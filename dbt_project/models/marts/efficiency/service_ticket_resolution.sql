@@ -9,8 +9,8 @@ labelled as (
     select
         ticket_type,
         coalesce(topic, 'unspecified') as topic,
-        cast({{ dbt.date_trunc('week', 'opened_at') }} as date) as opened_week_start,
-        cast({{ dbt.date_trunc('week', 'resolved_at') }} as date) as resolved_week_start,
+        cast({{ dbt.date_trunc('week', local_ts('opened_at')) }} as date) as opened_week_start,
+        cast({{ dbt.date_trunc('week', local_ts('resolved_at')) }} as date) as resolved_week_start,
         case
             when resolved_at is not null then {{ hours_between('opened_at', 'resolved_at') }}
         end as resolution_hours,

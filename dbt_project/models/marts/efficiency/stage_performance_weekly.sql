@@ -28,12 +28,12 @@ window_start as (
 ),
 
 clock as (
-    select cast({{ dbt.date_trunc('week', order_clock_at()) }} as date) as clock_week_start
+    select cast({{ dbt.date_trunc('week', local_ts(order_clock_at())) }} as date) as clock_week_start
 ),
 
 completed as (
     select
-        cast({{ dbt.date_trunc('week', 'ended_at') }} as date) as week_start,
+        cast({{ dbt.date_trunc('week', local_ts('ended_at')) }} as date) as week_start,
         stage,
         warehouse_id,
         channel,
@@ -41,7 +41,7 @@ completed as (
     from durations
     where
         stage_status = 'completed'
-        and ended_at >= (select first_week from window_start)
+        and {{ local_ts('ended_at') }} >= (select first_week from window_start)
 ),
 
 completion_stats as (
@@ -63,23 +63,23 @@ progress_changes as (
     -- the running sum over weeks is the number of orders inside the stage at week end.
     -- Only the weeks re-derived; what came before is in combos.progress_before.
     select
-        cast({{ dbt.date_trunc('week', 'started_at') }} as date) as week_start,
+        cast({{ dbt.date_trunc('week', local_ts('started_at')) }} as date) as week_start,
         stage,
         warehouse_id,
         channel,
         1 as progress_change
     from durations
-    where started_at >= (select first_week from window_start)
+    where {{ local_ts('started_at') }} >= (select first_week from window_start)
     union all
     select
-        cast({{ dbt.date_trunc('week', 'coalesce(ended_at, cancelled_at)') }} as date)
+        cast({{ dbt.date_trunc('week', local_ts('coalesce(ended_at, cancelled_at)')) }} as date)
             as week_start,
         stage,
         warehouse_id,
         channel,
         -1 as progress_change
     from durations
-    where coalesce(ended_at, cancelled_at) >= (select first_week from window_start)
+    where {{ local_ts('coalesce(ended_at, cancelled_at)') }} >= (select first_week from window_start)
 ),
 
 combos as (
@@ -91,12 +91,13 @@ combos as (
         durations.warehouse_id,
         durations.channel,
         greatest(
-            cast({{ dbt.date_trunc('week', 'min(durations.started_at)') }} as date),
+            cast({{ dbt.date_trunc('week', local_ts('min(durations.started_at)')) }} as date),
             window_start.first_week
         ) as first_week_start,
-        count(*) filter (where durations.started_at < window_start.first_week)
+        count(*) filter (where {{ local_ts('durations.started_at') }} < window_start.first_week)
         - count(*) filter (
-            where coalesce(durations.ended_at, durations.cancelled_at) < window_start.first_week
+            where {{ local_ts('coalesce(durations.ended_at, durations.cancelled_at)') }}
+                < window_start.first_week
         ) as progress_before
     from durations
     cross join window_start

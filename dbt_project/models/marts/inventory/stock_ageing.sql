@@ -28,8 +28,8 @@ pair_history as (
     select
         sku,
         warehouse_id,
-        min(cast(moved_at as date)) as first_movement_date,
-        max(case when movement_type = 'sale' then cast(moved_at as date) end) as last_sale_date
+        min({{ local_date('moved_at') }}) as first_movement_date,
+        max(case when movement_type = 'sale' then {{ local_date('moved_at') }} end) as last_sale_date
     from movements
     group by sku, warehouse_id
 ),
@@ -38,7 +38,7 @@ inflows as (
     select
         movements.sku,
         movements.warehouse_id,
-        cast(movements.moved_at as date) as inflow_date,
+        {{ local_date('movements.moved_at') }} as inflow_date,
         movements.quantity,
         current_positions.on_hand,
         sum(movements.quantity) over (

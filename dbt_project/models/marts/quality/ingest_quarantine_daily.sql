@@ -1,5 +1,5 @@
 -- One row per day x table_name x reason_code x status: how many rows the ingest put in
--- quarantine that day (the day its batch started, UTC), by the table they were meant for,
+-- quarantine that day (the business's local day its batch started), by the table they were meant for,
 -- why (the first reason of each row) and where they stand now (held, waiting for a parent,
 -- or released by a later batch). Released rows stay on the day they were quarantined, so
 -- the history does not move when a row is released; only its status does.
@@ -18,7 +18,7 @@ dated as (
         quarantine.table_name,
         quarantine.reason_code,
         quarantine.status,
-        cast(batches.started_at as date) as quarantined_date
+        {{ local_date('batches.started_at') }} as quarantined_date
     from quarantine
     inner join batches
         on quarantine.batch_id = batches.batch_id
