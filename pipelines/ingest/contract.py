@@ -171,7 +171,8 @@ def _ts(description: str, nullable: bool = False) -> pa.Column:
     plausible = pa.Check(
         _not_in_the_future,
         name="plausible_time",
-        error=f"an event time must lie between {EARLIEST:%Y-%m-%d} and the time of ingest",
+        error=f"an event time must lie between {EARLIEST:%Y-%m-%d} and the time of ingest "
+        f"plus {CLOCK_SKEW.days} day of clock skew",
     )
     return _col(TIMESTAMP, description, plausible, nullable=nullable)
 
