@@ -2,9 +2,10 @@
 
 Each table is a pandera schema (names, types, nullability, checks, descriptions) plus the
 few facts pandera has no slot for: the natural key, whether rows are entities (upserted,
-newest version wins) or events (appended once), the parents a row refers to, and which
-columns may be left out of an export (filled with their default). The DuckDB DDL, the
-README's table reference and the loader's checks are all derived from this module.
+newest version wins) or events (appended once), the parents a row refers to, which
+columns may be left out of an export (filled with their default) and which are stored in
+lower case. The DuckDB DDL (and its upgrade of older warehouses), the reference in
+docs/contract.md and the loader's checks are all derived from this module.
 """
 
 from __future__ import annotations
