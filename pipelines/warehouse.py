@@ -118,12 +118,20 @@ def writer_lock(settings: Settings | None = None, purpose: str = "write") -> Ite
 
 def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw and ops schemas and tables (idempotent)."""
-    from pipelines.ingest.contract import TABLES, create_table_sql
+    from pipelines.ingest.contract import TABLES, create_table_sql, upgrade_table_sql
 
     for ddl in OPS_DDL:
         con.execute(ddl)
     for table in TABLES.values():
         con.execute(create_table_sql(table))
+        existing = con.execute(
+            "SELECT column_name, is_nullable FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = 'raw' "
+            "AND table_name = ?",
+            [table.name],
+        ).fetchall()
+        for ddl in upgrade_table_sql(table, dict(existing)):
+            con.execute(ddl)
 
 
 @contextmanager

@@ -420,7 +420,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
 }
 
-# Values that come from the data (enums of the marts), translated for display only.
+# Values that come from the data (enums of the marts), translated for display only. Channels
+# are an open list: the common ones have labels here, any other shows as the data writes it.
 STATUS: dict[str, tuple[str, str]] = {
     "web": ("Web", "网站"),
     "app": ("App", "应用"),
@@ -428,6 +429,9 @@ STATUS: dict[str, tuple[str, str]] = {
     "email": ("E-mail", "电子邮件"),
     "store": ("Store", "门店"),
     "marketplace": ("Marketplace", "电商平台"),
+    "b2b": ("B2B", "企业客户"),
+    "wholesale": ("Wholesale", "批发"),
+    "tender": ("Tender", "招标"),
     "champions": ("Champions", "冠军客户"),
     "loyal": ("Loyal", "忠诚客户"),
     "potential_loyalists": ("Potential loyalists", "潜力客户"),

@@ -154,6 +154,8 @@ def coerce(frame: pl.DataFrame, table: Table, source_tz: str) -> tuple[pl.DataFr
             continue
         cast = _cast_expr(col, dtype, source, source_tz)
         failed[col] = _present(col, source) & cast.is_null()
+        if col in table.lowercase:
+            cast = cast.str.to_lowercase()
         if col in table.defaults and table.defaults[col] is not None:
             cast = pl.coalesce([cast, pl.lit(table.defaults[col]).cast(dtype)])
         casts.append(cast.alias(col))

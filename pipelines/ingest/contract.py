@@ -2,9 +2,10 @@
 
 Each table is a pandera schema (names, types, nullability, checks, descriptions) plus the
 few facts pandera has no slot for: the natural key, whether rows are entities (upserted,
-newest version wins) or events (appended once), the parents a row refers to, and which
-columns may be left out of an export (filled with their default). The DuckDB DDL, the
-README's table reference and the loader's checks are all derived from this module.
+newest version wins) or events (appended once), the parents a row refers to, which
+columns may be left out of an export (filled with their default) and which are stored in
+lower case. The DuckDB DDL (and its upgrade of older warehouses), the reference in
+docs/contract.md and the loader's checks are all derived from this module.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ MONEY = pl.Decimal(18, 2)
 # Timestamps are stored naive, always in UTC: day boundaries never depend on a session zone.
 TIMESTAMP = pl.Datetime("us")
 
-CHANNELS = ["web", "app", "phone", "email", "store", "marketplace"]
+# A channel is data, not an enum; sales_periods totals every channel under this name, so no
+# channel may be called so.
+RESERVED_CHANNEL = "all"
+ID_MAX_LENGTH = 255  # ids are as long as real exports make them (URLs, composite keys)
+NAME_MAX_LENGTH = 64  # short names: channels, regions, cities, categories, carriers
+
 PAYMENT_METHODS = [
     "card",
     "alipay",
@@ -96,6 +102,8 @@ class Table:
     parents: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     # columns an export may leave out, with the value they get (None means null).
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    # text columns stored in lower case, so that "Web" and "web" are one value.
+    lowercase: frozenset[str] = frozenset()
 
     @property
     def columns(self) -> list[str]:
@@ -122,7 +130,7 @@ def _col(
 
 
 def _id(description: str, nullable: bool = False) -> pa.Column:
-    return _col(pl.Utf8, description, pa.Check.str_length(1, 64), nullable=nullable)
+    return _col(pl.Utf8, description, pa.Check.str_length(1, ID_MAX_LENGTH), nullable=nullable)
 
 
 def _text(description: str, nullable: bool = True, max_len: int = 500) -> pa.Column:
@@ -164,9 +172,17 @@ def _ts(description: str, nullable: bool = False) -> pa.Column:
     plausible = pa.Check(
         _not_in_the_future,
         name="plausible_time",
-        error=f"an event time must lie between {EARLIEST:%Y-%m-%d} and the time of ingest",
+        error=f"an event time must lie between {EARLIEST:%Y-%m-%d} and the time of ingest "
+        f"plus {CLOCK_SKEW.days} day of clock skew",
     )
     return _col(TIMESTAMP, description, plausible, nullable=nullable)
+
+
+def _priced(data: Any) -> pl.LazyFrame:
+    """A line needs a unit price or a line amount: without either it has no revenue."""
+    return data.lazyframe.select(
+        pl.col("unit_price").is_not_null() | pl.col("line_amount").is_not_null()
+    )
 
 
 def _schema(name: str, columns: dict[str, pa.Column], checks: list[pa.Check] | None = None):
@@ -183,7 +199,7 @@ SUPPLIERS = Table(
         {
             "supplier_id": _id("Supplier code."),
             "supplier_name": _text("Supplier name (any language).", nullable=False),
-            "country": _text("Country the supplier ships from.", max_len=64),
+            "country": _text("Country the supplier ships from.", max_len=NAME_MAX_LENGTH),
             "lead_time_days": _qty(
                 "Nominal lead time the supplier quotes, in days.", pa.Check.ge(0), nullable=True
             ),
@@ -204,10 +220,10 @@ CUSTOMERS = Table(
             "customer_id": _id("Customer account code."),
             "customer_name": _text("Name (Chinese or English)."),
             "email": _text("E-mail address.", max_len=254),
-            "phone": _text("Phone number as given.", max_len=64),
-            "region": _text("Home region (province or state).", max_len=64),
-            "city": _text("Home city.", max_len=64),
-            "country": _text("Home country.", max_len=64),
+            "phone": _text("Phone number as given.", max_len=NAME_MAX_LENGTH),
+            "region": _text("Home region (province or state).", max_len=NAME_MAX_LENGTH),
+            "city": _text("Home city.", max_len=NAME_MAX_LENGTH),
+            "country": _text("Home country.", max_len=NAME_MAX_LENGTH),
             "created_at": _ts("When the account was opened (UTC).", nullable=True),
             "is_guest": _col(
                 pl.Boolean, "True for the catch-all account of orders with no customer."
@@ -237,7 +253,7 @@ PRODUCTS = Table(
         {
             "sku": _id("Stock-keeping unit code."),
             "product_name": _text("Product name (any language).", nullable=False),
-            "category": _text("Product category.", nullable=False, max_len=64),
+            "category": _text("Product category.", nullable=False, max_len=NAME_MAX_LENGTH),
             "unit_cost": _money("Purchase cost of one unit.", pa.Check.ge(0), nullable=True),
             "list_price": _money("Catalogue selling price of one unit.", pa.Check.ge(0)),
             "currency": _currency("ISO 4217 code of cost and price."),
@@ -266,8 +282,10 @@ WAREHOUSES = Table(
         {
             "warehouse_id": _id("Warehouse code."),
             "warehouse_name": _text("Warehouse name.", nullable=False),
-            "region": _text("Region the warehouse serves from.", nullable=False, max_len=64),
-            "city": _text("City.", max_len=64),
+            "region": _text(
+                "Region the warehouse serves from.", nullable=False, max_len=NAME_MAX_LENGTH
+            ),
+            "city": _text("City.", max_len=NAME_MAX_LENGTH),
         },
     ),
     defaults={"city": None},
@@ -284,7 +302,13 @@ ORDERS = Table(
         {
             "order_id": _id("Order number."),
             "customer_id": _id("Customer who placed it."),
-            "channel": _enum(CHANNELS, "Sales channel."),
+            "channel": _col(
+                pl.Utf8,
+                "Sales channel, an open list (web, app, phone, email, store, marketplace, b2b, "
+                "tender, wholesale, ...).",
+                pa.Check.str_length(1, NAME_MAX_LENGTH),
+                pa.Check.notin([RESERVED_CHANNEL]),
+            ),
             "ordered_at": _ts("When the order was placed (UTC)."),
             "promised_date": _col(
                 pl.Date, "Delivery date promised to the customer.", nullable=True
@@ -299,12 +323,12 @@ ORDERS = Table(
                 "plus shipping.",
                 nullable=True,
             ),
-            "ship_to_region": _text("Ship-to region (province or state).", max_len=64),
-            "ship_to_city": _text("Ship-to city.", max_len=64),
-            "ship_to_country": _text("Ship-to country.", max_len=64),
+            "ship_to_region": _text("Ship-to region (province or state).", max_len=NAME_MAX_LENGTH),
+            "ship_to_city": _text("Ship-to city.", max_len=NAME_MAX_LENGTH),
+            "ship_to_country": _text("Ship-to country.", max_len=NAME_MAX_LENGTH),
             "payment_method": _enum(PAYMENT_METHODS, "How it was paid.", nullable=True),
             "needs_approval": _col(pl.Boolean, "Whether the order needed a manual approval."),
-            "promotion_code": _text("Promotion it was placed under.", max_len=64),
+            "promotion_code": _text("Promotion it was placed under.", max_len=NAME_MAX_LENGTH),
         },
     ),
     defaults={
@@ -320,6 +344,7 @@ ORDERS = Table(
         "needs_approval": False,
         "promotion_code": None,
     },
+    lowercase=frozenset({"channel"}),
 )
 
 ORDER_LINES = Table(
@@ -335,21 +360,42 @@ ORDER_LINES = Table(
             "line_number": _qty("Line position within the order (1, 2, ...).", pa.Check.ge(1)),
             "sku": _id("Product ordered."),
             "quantity": _qty("Units ordered.", pa.Check.gt(0)),
-            "unit_price": _money("Selling price of one unit before discount.", pa.Check.gt(0)),
+            "unit_price": _money(
+                "Selling price of one unit before discount (0 for a free line); may be left "
+                "empty where line_amount is given.",
+                pa.Check.ge(0),
+                pa.Check(
+                    _priced,
+                    name="unit_price_or_line_amount",
+                    error="a value is required when line_amount is empty",
+                    ignore_na=False,
+                ),
+                nullable=True,
+            ),
             "discount_amount": _money("Discount on the whole line.", pa.Check.ge(0)),
+            "line_amount": _money(
+                "What the customer pays for the line, after its line discount (before its "
+                "share of the order discount). Where given it is the line's revenue, whatever "
+                "quantity * unit_price says.",
+                pa.Check.ge(0),
+                nullable=True,
+            ),
         },
         checks=[
             pa.Check(
                 lambda data: data.lazyframe.select(
-                    pl.col("discount_amount").cast(pl.Float64)
-                    <= pl.col("quantity") * pl.col("unit_price").cast(pl.Float64) + 0.005
+                    pl.col("unit_price").is_null()
+                    | (
+                        pl.col("discount_amount").cast(pl.Float64)
+                        <= pl.col("quantity") * pl.col("unit_price").cast(pl.Float64) + 0.005
+                    )
                 ),
                 name="discount_not_above_line_amount",
                 error="discount_amount exceeds quantity * unit_price",
             )
         ],
     ),
-    defaults={"discount_amount": 0},
+    defaults={"unit_price": None, "discount_amount": 0, "line_amount": None},
 )
 
 ORDER_EVENTS = Table(
@@ -365,7 +411,7 @@ ORDER_EVENTS = Table(
             "event_type": _enum(ORDER_EVENT_TYPES, "The status it moved to."),
             "event_at": _ts("When (UTC)."),
             "warehouse_id": _id("Warehouse (set from allocation on).", nullable=True),
-            "carrier": _text("Carrier (set from allocation on).", max_len=64),
+            "carrier": _text("Carrier (set from allocation on).", max_len=NAME_MAX_LENGTH),
             "note": _text("Free text from the source system."),
         },
     ),
@@ -387,7 +433,9 @@ STOCK_MOVEMENTS = Table(
             "moved_at": _ts("When (UTC)."),
             "movement_type": _enum(MOVEMENT_TYPES, "What kind of movement."),
             "quantity": _qty("Signed units: positive into stock, negative out of it."),
-            "reference_id": _text("Order, purchase order or transfer it belongs to.", max_len=64),
+            "reference_id": _text(
+                "Order, purchase order or transfer it belongs to.", max_len=ID_MAX_LENGTH
+            ),
         },
         checks=[
             pa.Check(
@@ -474,20 +522,31 @@ SHIPMENTS = Table(
     grain="One row per parcel handed to a carrier.",
     key=("shipment_id",),
     kind="entity",
-    parents={"order_id": ("orders", "order_id"), "warehouse_id": ("warehouses", "warehouse_id")},
+    # No parent check on warehouse_id: a carrier's or an ERP's shipment history names
+    # warehouses the warehouse list may never hold, and the parcel still shipped.
+    parents={"order_id": ("orders", "order_id")},
     schema=_schema(
         "shipments",
         {
             "shipment_id": _id("Shipment number."),
             "order_id": _id("Order shipped."),
-            "warehouse_id": _id("Warehouse it left from."),
-            "carrier": _text("Carrier.", nullable=False, max_len=64),
-            "tracking_number": _text("Carrier's tracking number.", max_len=64),
+            "warehouse_id": _id(
+                "Warehouse it left from, as the source names it (need not be a known "
+                "warehouse); empty when unknown.",
+                nullable=True,
+            ),
+            "carrier": _text("Carrier; empty when unknown.", max_len=NAME_MAX_LENGTH),
+            "tracking_number": _text("Carrier's tracking number.", max_len=NAME_MAX_LENGTH),
             "shipped_at": _ts("Handed to the carrier (UTC)."),
             "delivered_at": _ts("Delivered to the customer (UTC).", nullable=True),
         },
     ),
-    defaults={"tracking_number": None, "delivered_at": None},
+    defaults={
+        "warehouse_id": None,
+        "carrier": None,
+        "tracking_number": None,
+        "delivered_at": None,
+    },
 )
 
 SHIPMENT_EVENTS = Table(
@@ -549,7 +608,9 @@ SERVICE_TICKETS = Table(
             "order_id": _id("Order it is about.", nullable=True),
             "ticket_type": _enum(TICKET_TYPES, "Complaint, inquiry or return request."),
             "topic": _enum(TICKET_TOPICS, "What it is about.", nullable=True),
-            "carrier": _text("Carrier concerned, for delivery complaints.", max_len=64),
+            "carrier": _text(
+                "Carrier concerned, for delivery complaints.", max_len=NAME_MAX_LENGTH
+            ),
             "opened_at": _ts("Opened (UTC)."),
             "resolved_at": _ts("Resolved (UTC); null while open.", nullable=True),
             "satisfaction_score": _qty(
@@ -626,3 +687,24 @@ def create_table_sql(table: Table) -> str:
     ]
     cols.append("_batch_id BIGINT NOT NULL")
     return f"CREATE TABLE IF NOT EXISTS raw.{table.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def upgrade_table_sql(table: Table, existing: Mapping[str, bool]) -> list[str]:
+    """DDL that brings a `raw.<table>` made by an earlier contract up to this one.
+
+    `existing` maps the table's columns to whether they are nullable. Columns the contract
+    added are appended (null in the rows already there, which every added column allows);
+    columns the contract relaxed to nullable lose their NOT NULL. Nothing is dropped.
+    """
+    statements = []
+    for name in table.columns:
+        nullable = table.schema.columns[name].nullable
+        if name not in existing:
+            if not nullable:
+                raise ValueError(f"raw.{table.name}.{name}: a new column must be nullable")
+            statements.append(
+                f"ALTER TABLE raw.{table.name} ADD COLUMN {name} {_duckdb_type(table.dtype(name))}"
+            )
+        elif nullable and not existing[name]:
+            statements.append(f"ALTER TABLE raw.{table.name} ALTER COLUMN {name} DROP NOT NULL")
+    return statements

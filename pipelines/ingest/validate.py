@@ -20,8 +20,10 @@ def _reason(check: str, value: str | None) -> tuple[str, str]:
         return "missing", "a value is required"
     if check.startswith("isin("):
         return "not_allowed", f"{shown} is not one of {check[5:-1]}"
-    if "(" in check:  # a built-in check: greater_than(0), str_length(1, 64), ...
+    if "(" in check:  # a built-in check: greater_than(0), str_length(1, 255), ...
         return "check", f"{shown} fails {check}"
+    if value is None:  # a named check that needs this empty value (e.g. no price at all)
+        return "missing", check
     return "check", f"{shown}: {check}"  # a named check: its message says what is wrong
 
 

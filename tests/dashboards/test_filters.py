@@ -1,6 +1,12 @@
 from datetime import date
+from pathlib import Path
+
+import duckdb
 
 from dashboards.lib.filters import Filters, Options, from_query, previous_period, to_query
+from dashboards.lib.i18n import status
+from dashboards.lib.queries.common import options
+from dashboards.lib.serving import Serving
 
 OPTIONS = Options(
     first_date=date(2025, 1, 1),
@@ -47,3 +53,24 @@ def test_params_leave_unrestricted_lists_null_and_shift_leap_days():
     params = Filters(date(2024, 2, 29), date(2024, 3, 1)).params()
     assert params["channels"] is None
     assert params["ya_start"] == date(2023, 2, 28)
+
+
+def test_the_channel_filter_lists_the_channels_the_data_has_with_labels_for_known_ones(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.daily_sales (sales_date date, ship_to_region varchar)")
+        con.execute("insert into marts.daily_sales values ('2026-03-01', null)")
+        con.execute("create table marts.sales_periods (channel varchar)")
+        con.execute(
+            "insert into marts.sales_periods values "
+            "('web'), ('b2b'), ('trade fair'), ('all'), ('web')"
+        )
+    found = options(Serving(path=path, version="channels-test", published_at=""))
+    assert found is not None
+    assert found.channels == ("b2b", "trade fair", "web")  # 'all' is the total row
+    assert from_query({"channel": ["trade fair", "store"]}, found).channels == ("trade fair",)
+    assert [status(c, "en") for c in found.channels] == ["B2B", "trade fair", "Web"]
+    assert [status(c, "zh") for c in found.channels] == ["企业客户", "trade fair", "网站"]

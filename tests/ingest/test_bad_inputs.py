@@ -257,12 +257,11 @@ CATALOGUE: list[Case] = [
                 ),
                 Rows(
                     "partial",
-                    loaded=1,
-                    quarantined=5,
+                    loaded=2,  # a price of 0 is a free line: it loads
+                    quarantined=4,
                     held=(
                         (2, "quantity", "check", "held"),
                         (3, "quantity", "check", "held"),
-                        (4, "unit_price", "check", "held"),
                         (5, "unit_price", "check", "held"),
                         (6, "line_number", "check", "held"),
                     ),
@@ -290,7 +289,117 @@ CATALOGUE: list[Case] = [
             ),
         ),
         given=(C1, P1, O1),
-        stored=(("SELECT line_number, quantity FROM raw.order_lines", [(1, 2)]),),
+        stored=(
+            (
+                "SELECT line_number, quantity, unit_price FROM raw.order_lines ORDER BY 1",
+                [(1, 2, Decimal("9.90")), (4, 1, Decimal("0.00"))],
+            ),
+        ),
+    ),
+    Case(
+        "line_amount_instead_of_unit_price",
+        (
+            Step(
+                "order_lines.csv",
+                text(
+                    "order_id,line_number,sku,quantity,unit_price,line_amount",
+                    "O1,1,P1,3,,25.00",
+                    "O1,2,P1,1,9.90,8.00",
+                    "O1,3,P1,1,,",
+                    "O1,4,P1,2,,-1",
+                    "O1,5,P1,2,,0",
+                ),
+                Rows(
+                    "partial",
+                    loaded=3,
+                    quarantined=2,
+                    held=(
+                        (3, "unit_price", "missing", "held"),
+                        (4, "line_amount", "check", "held"),
+                    ),
+                ),
+            ),
+        ),
+        given=(C1, P1, O1),
+        stored=(
+            (
+                "SELECT line_number, unit_price, line_amount FROM raw.order_lines ORDER BY 1",
+                [
+                    (1, None, Decimal("25.00")),
+                    (2, Decimal("9.90"), Decimal("8.00")),
+                    (5, None, Decimal("0.00")),
+                ],
+            ),
+        ),
+    ),
+    Case(
+        "channels_are_an_open_list_in_lower_case",
+        (
+            Step(
+                "orders.csv",
+                text(
+                    ORDER_HEADER,
+                    "O2,C1,B2B,2024-03-01",
+                    "O3,C1, Tender ,2024-03-01",
+                    "O4,C1,wholesale,2024-03-01",
+                    "O5,C1,Web,2024-03-01",
+                    "O6,C1,All,2024-03-01",
+                    "O7,C1," + "x" * 65 + ",2024-03-01",
+                    "O8,C1,,2024-03-01",
+                ),
+                Rows(
+                    "partial",
+                    loaded=4,
+                    quarantined=3,
+                    held=(
+                        (5, "channel", "check", "held"),
+                        (6, "channel", "check", "held"),
+                        (7, "channel", "missing", "held"),
+                    ),
+                ),
+            ),
+        ),
+        given=(C1,),
+        stored=(
+            (
+                "SELECT order_id, channel FROM raw.orders WHERE order_id <> 'O1' ORDER BY 1",
+                [("O2", "b2b"), ("O3", "tender"), ("O4", "wholesale"), ("O5", "web")],
+            ),
+        ),
+    ),
+    Case(
+        "ids_up_to_255_characters",
+        (
+            Step(
+                "customers.csv",
+                text("customer_id,customer_name", "C" * 255 + ",Li", "C" * 256 + ",Wang"),
+                Rows(
+                    "partial", loaded=1, quarantined=1, held=((2, "customer_id", "check", "held"),)
+                ),
+            ),
+        ),
+        stored=(("SELECT length(customer_id) FROM raw.customers", [(255,)]),),
+    ),
+    Case(
+        "shipments_with_an_unknown_warehouse_or_carrier_load",
+        (
+            Step(
+                "shipments.csv",
+                text(
+                    "shipment_id,order_id,warehouse_id,carrier,shipped_at",
+                    "S1,O1,WH-NOT-LISTED,SF Express,2024-03-02T08:00:00Z",
+                    "S2,O1,,,2024-03-02T09:00:00Z",
+                ),
+                Rows("loaded", loaded=2),
+            ),
+        ),
+        given=(C1, O1),
+        stored=(
+            (
+                "SELECT shipment_id, warehouse_id, carrier FROM raw.shipments ORDER BY 1",
+                [("S1", "WH-NOT-LISTED", "SF Express"), ("S2", None, None)],
+            ),
+        ),
     ),
     Case(
         "huge_numbers",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 import duckdb
 import polars as pl
@@ -159,6 +160,43 @@ def test_a_value_that_does_not_cast_is_quarantined_naming_row_and_field(settings
             "list_price: cannot read one fifty as a decimal number (at most 16 digits)",
             "one fifty",
         )
+    ]
+
+
+def test_a_warehouse_made_by_the_earlier_contract_is_upgraded_and_keeps_its_rows(
+    settings: Settings,
+) -> None:
+    # raw.order_lines and raw.shipments as the contract made them before line_amount existed
+    # and when unit_price, shipments.warehouse_id and carrier were required.
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("CREATE SCHEMA raw")
+        con.execute(
+            "CREATE TABLE raw.order_lines (order_id VARCHAR NOT NULL, line_number BIGINT NOT "
+            "NULL, sku VARCHAR NOT NULL, quantity BIGINT NOT NULL, unit_price DECIMAL(18, 2) "
+            "NOT NULL, discount_amount DECIMAL(18, 2) NOT NULL, _batch_id BIGINT NOT NULL)"
+        )
+        con.execute("INSERT INTO raw.order_lines VALUES ('O0', 1, 'SKU-1', 1, 5.00, 0, 1)")
+        con.execute(
+            "CREATE TABLE raw.shipments (shipment_id VARCHAR NOT NULL, order_id VARCHAR NOT "
+            "NULL, warehouse_id VARCHAR NOT NULL, carrier VARCHAR NOT NULL, tracking_number "
+            "VARCHAR, shipped_at TIMESTAMP NOT NULL, delivered_at TIMESTAMP, _batch_id BIGINT "
+            "NOT NULL)"
+        )
+    with writer(settings):
+        pass
+    nullable = dict(
+        _rows(
+            settings,
+            "SELECT table_name || '.' || column_name, is_nullable FROM duckdb_columns() "
+            "WHERE schema_name = 'raw' AND table_name IN ('order_lines', 'shipments')",
+        )
+    )
+    assert nullable["order_lines.line_amount"] and nullable["order_lines.unit_price"]
+    assert nullable["shipments.warehouse_id"] and nullable["shipments.carrier"]
+    assert not nullable["order_lines.quantity"]
+    assert _rows(settings, "SELECT order_id, unit_price, line_amount FROM raw.order_lines") == [
+        ("O0", Decimal("5.00"), None)
     ]
 
 

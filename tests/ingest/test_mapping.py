@@ -283,10 +283,12 @@ def test_online_retail_mapping_accounts_for_every_row_of_the_real_file() -> None
     unique = raw.unique(values, keep="first", maintain_order=True)
     is_product = pl.col("StockCode").str.contains(r"^[0-9]{5}[A-Za-z]*$")
     is_c = pl.col("InvoiceNo").str.starts_with("C")
-    kept = unique.filter(is_product)
+    # A zero-priced line without a customer is a stock note, not a sale.
+    is_note = ~is_c & pl.col("CustomerID").is_null() & (pl.col("UnitPrice").cast(float) == 0)
+    kept = unique.filter(is_product & ~is_note)
     assert batch.source_rows == raw.height == 541_909
     assert batch.duplicates.height == raw.height - unique.height
-    assert batch.excluded.height == unique.filter(~is_product).height
+    assert batch.excluded.height == unique.filter(~is_product | is_note).height
     assert counts["returns"] == kept.filter(is_c).height
     assert counts["order_lines"] == kept.filter(~is_c).height
     assert counts["orders"] == kept.filter(~is_c)["InvoiceNo"].n_unique()
@@ -302,7 +304,9 @@ def test_online_retail_mapping_accounts_for_every_row_of_the_real_file() -> None
 def test_online_retail_rules_shape_the_rows() -> None:
     mapping = load_mapping(ONLINE_RETAIL_MAPPING)
     raw = read_file(ONLINE_RETAIL_FILE).filter(
-        pl.col("InvoiceNo").is_in(["C536379", "C536383", "536365", "536370", "558638", "536414"])
+        pl.col("InvoiceNo").is_in(
+            ["C536379", "C536383", "536365", "536370", "558638", "536414", "536544", "537197"]
+        )
     )
     batch = apply_mapping(raw, mapping, source="part.csv")
     returns = batch.tables["returns"].filter(pl.col("return_id") == "C536383-1").row(0, named=True)
@@ -311,12 +315,18 @@ def test_online_retail_rules_shape_the_rows() -> None:
     orders = {r["order_id"]: r for r in batch.tables["orders"].iter_rows(named=True)}
     assert orders["536365"]["ordered_at"] == "2010-12-01T08:26:00+00:00"
     assert orders["558638"]["ordered_at"] == "2011-07-01T07:16:00+00:00"  # 08:16 BST
-    assert orders["536414"]["customer_id"] == "GUEST"
+    assert orders["536544"]["customer_id"] == "GUEST"
+    assert "536414" not in orders  # its one line: 56 units at 0.0 with no customer, a note
+    free = batch.tables["order_lines"].filter(
+        (pl.col("order_id") == "537197") & (pl.col("sku") == "22841")
+    )
+    assert free["unit_price"].to_list() == ["0.0"]  # a customer's free item is a sale at 0
     customers = batch.tables["customers"]
     assert customers.filter(pl.col("customer_id") == "GUEST")["is_guest"].to_list() == [True]
     reasons = set(batch.excluded["reason"])
     assert any(r.startswith("postage") for r in reasons)  # 536370 has a POST line
     assert any(r.startswith("manual entry, discount") for r in reasons)  # C536379 is a D line
+    assert any(r.startswith("zero-priced line without a customer") for r in reasons)
 
 
 def test_a_mapped_file_loads_through_the_ingest_api_and_the_ledger_adds_up(

@@ -50,6 +50,15 @@ def deduplicated(source: pl.DataFrame) -> pl.LazyFrame:
     return source.lazy().unique(keep="first", maintain_order=True)
 
 
+def is_stock_note() -> pl.Expr:
+    """The mapping's stock notes: zero-priced lines of no customer, not cancellations."""
+    return (
+        ~pl.col("InvoiceNo").str.starts_with("C")
+        & pl.col("CustomerID").is_null()
+        & (pl.col("UnitPrice").cast(pl.Float64) == 0)
+    )
+
+
 def typed_product_rows(source: pl.DataFrame) -> pl.LazyFrame:
     """Rows with a catalogue product code, typed, with their UTC time and amount in cents.
 
@@ -62,6 +71,7 @@ def typed_product_rows(source: pl.DataFrame) -> pl.LazyFrame:
         .select(
             pl.col("InvoiceNo").alias("invoice"),
             pl.col("InvoiceNo").str.starts_with("C").alias("is_cancellation"),
+            is_stock_note().alias("is_stock_note"),
             pl.col("CustomerID").fill_null(GUEST).alias("customer_id"),
             pl.col("Quantity").cast(pl.Int64).alias("quantity"),
             pl.col("UnitPrice").cast(pl.Decimal(18, 3)).alias("unit_price"),
@@ -79,13 +89,18 @@ def typed_product_rows(source: pl.DataFrame) -> pl.LazyFrame:
 def expected_orders(source: pl.DataFrame) -> pl.DataFrame:
     """One row per counted order: an invoice (not C) of sold product lines.
 
-    Lines with a non-positive quantity or price are stock write-offs, not sales. Net
-    revenue is quantity x price (the export has no discounts); the order is dated by its
-    first line, in UTC.
+    Stock notes and lines with a non-positive quantity or a negative price are not sales;
+    a zero-priced line of a customer is a free item of its order. Net revenue is quantity x
+    price (the export has no discounts); the order is dated by its first line, in UTC.
     """
     return (
         typed_product_rows(source)
-        .filter(~pl.col("is_cancellation") & (pl.col("quantity") > 0) & (pl.col("unit_price") > 0))
+        .filter(
+            ~pl.col("is_cancellation")
+            & ~pl.col("is_stock_note")
+            & (pl.col("quantity") > 0)
+            & (pl.col("unit_price") >= 0)
+        )
         .group_by("invoice")
         .agg(
             pl.col("customer_id").first(),
@@ -285,12 +300,14 @@ def quarantined(settings: Settings, batch_id: int) -> pl.DataFrame:
 def test_quarantine_holds_the_excluded_and_invalid_rows_with_reasons(
     loaded: Loaded, source: pl.DataFrame
 ) -> None:
-    excluded = (
+    not_products = (
         deduplicated(source).filter(~pl.col("StockCode").str.contains(PRODUCT_CODE)).collect()
     )
-    sales = typed_product_rows(source).filter(~pl.col("is_cancellation")).collect()
+    typed = typed_product_rows(source).collect()
+    stock_notes = typed.filter(pl.col("is_stock_note")).height
+    sales = typed.filter(~pl.col("is_cancellation") & ~pl.col("is_stock_note"))
     bad_quantity = sales.filter(pl.col("quantity") <= 0).height
-    bad_price = sales.filter((pl.col("quantity") > 0) & (pl.col("unit_price") <= 0)).height
+    bad_price = sales.filter((pl.col("quantity") > 0) & (pl.col("unit_price") < 0)).height
     quarantine = quarantined(loaded.settings, loaded.first.batch_id)
     assert quarantine.filter(pl.col("reason").str.strip_chars() == "").height == 0
     by_place = {
@@ -299,10 +316,10 @@ def test_quarantine_holds_the_excluded_and_invalid_rows_with_reasons(
         .len()
         .iter_rows()
     }
-    assert by_place[("(mapping)", None, "excluded")] == excluded.height
-    assert by_place[("order_lines", "quantity", "held")] == bad_quantity
-    assert by_place[("order_lines", "unit_price", "held")] == bad_price
-    source_rows = excluded.height + bad_quantity + bad_price
+    assert by_place[("(mapping)", None, "excluded")] == not_products.height + stock_notes
+    assert by_place.get(("order_lines", "quantity", "held"), 0) == bad_quantity
+    assert by_place.get(("order_lines", "unit_price", "held"), 0) == bad_price
+    source_rows = not_products.height + stock_notes + bad_quantity + bad_price
     assert loaded.first.rows_quarantined == source_rows
 
 
@@ -310,11 +327,13 @@ def test_products_named_nowhere_are_held_and_nothing_waits_for_them(
     loaded: Loaded, source: pl.DataFrame
 ) -> None:
     # A product built from the routed rows needs a name; a code whose every row has an
-    # empty Description (price-0 stock notes only) is held. It is a derived row, not a
-    # source row, so the ledger does not count it; no loaded line may need it.
+    # empty Description is held (stock notes, the usual nameless rows, are excluded before
+    # products are built). It is a derived row, not a source row, so the ledger does not
+    # count it; no loaded line may need it.
     unnamed = (
         deduplicated(source)
         .filter(pl.col("StockCode").str.contains(PRODUCT_CODE))
+        .filter(~is_stock_note())  # excluded: no product is built from a stock note
         .group_by("StockCode")
         .agg(pl.col("Description").is_not_null().any().alias("is_named"))
         .filter(~pl.col("is_named"))
@@ -323,7 +342,7 @@ def test_products_named_nowhere_are_held_and_nothing_waits_for_them(
     quarantine = quarantined(loaded.settings, loaded.first.batch_id)
     products = quarantine.filter(pl.col("table_name") == "products")
     assert products.height == unnamed.height
-    assert set(products["field"]) == {"product_name"}
+    assert set(products["field"]) <= {"product_name"}
     assert quarantine.filter(pl.col("status") == "waiting").height == 0
 
 

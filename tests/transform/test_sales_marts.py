@@ -241,7 +241,10 @@ def test_daily_sales_incremental_run_adds_a_new_day_and_keeps_the_rest(
             "order_discount, shipping_fee, needs_approval, _batch_id) values "
             "('O11', 'C5', 'web', '2026-03-11 09:00:00', 'CNY', 0, 0, false, 1)"
         )
-        con.execute("insert into raw.order_lines values ('O11', 1, 'SKU-A', 3, 25.00, 0.00, 1)")
+        con.execute(
+            "insert into raw.order_lines (order_id, line_number, sku, quantity, unit_price, "
+            "discount_amount, _batch_id) values ('O11', 1, 'SKU-A', 3, 25.00, 0.00, 1)"
+        )
         # A change to a day outside the window (01-05 < 03-10 - 2) must not be picked up.
         con.execute(
             "update raw.order_lines set quantity = 9 where order_id = 'O1' and sku = 'SKU-A'"

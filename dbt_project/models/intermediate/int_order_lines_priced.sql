@@ -6,7 +6,7 @@
 ) }}
 -- depends_on: {{ ref('int_changed_orders') }}
 -- One row per order line with its money: gross, discounts (own and its share of the order
--- discount), net, cost. Incremental: a run re-prices every line of the orders new batches
+-- discount), net, cost. A free line (price 0) keeps its units and has no money. Incremental: a run re-prices every line of the orders new batches
 -- touched (int_changed_orders); an order's lines are always priced together.
 with order_lines as (
     select stg_order_lines.* from {{ ref('stg_order_lines') }} as stg_order_lines
@@ -43,7 +43,16 @@ lines as (
         orders.is_cancelled,
         orders.order_discount,
         order_lines.quantity,
-        cast(order_lines.quantity * order_lines.unit_price as decimal(18, 2)) as gross_amount,
+        -- The one place a line's revenue is set. line_amount is what the customer pays for
+        -- the line after its own discount: where an export gives it, it wins over
+        -- quantity * unit_price, and the gross adds the line discount back.
+        cast(
+            case
+                when order_lines.line_amount is not null
+                    then order_lines.line_amount + order_lines.discount_amount
+                else order_lines.quantity * order_lines.unit_price
+            end as decimal(18, 2)
+        ) as gross_amount,
         order_lines.discount_amount as line_discount_amount,
         cast(order_lines.quantity * products.unit_cost as decimal(18, 2)) as cost_of_goods
     from order_lines

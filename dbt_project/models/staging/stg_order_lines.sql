@@ -10,6 +10,7 @@ renamed as (
         quantity,
         unit_price,
         discount_amount,
+        line_amount,
         _batch_id as loaded_in_batch_id
     from source
 )

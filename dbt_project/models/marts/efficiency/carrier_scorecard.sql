@@ -1,5 +1,6 @@
--- One row per carrier x month (of the date shipped). On time: the parcel was delivered
--- on or before the order's promised date (rate over delivered parcels with a promise).
+-- One row per carrier ('unknown' where the shipment names none) x month (of the date
+-- shipped). On time: the parcel was delivered on or before the order's promised date (rate
+-- over delivered parcels with a promise).
 -- average_delay_days: mean days past the promise of the late deliveries.
 -- damage_and_loss_complaints: parcels with a damaged/lost tracking event or a service
 -- ticket of topic damaged/lost about its order naming this carrier (or no carrier):
@@ -39,7 +40,8 @@ ticket_incidents as (
 parcels as (
     select
         shipments.shipment_id,
-        shipments.carrier,
+        -- A parcel whose export names no carrier still shipped: it counts, as 'unknown'.
+        coalesce(shipments.carrier, 'unknown') as carrier,
         cast({{ dbt.date_trunc('month', local_ts('shipments.shipped_at')) }} as date) as month_start,
         {{ local_date('shipments.delivered_at') }} as delivered_date,
         orders.promised_date,
