@@ -312,7 +312,7 @@ def test_an_id_less_whitespace_till_log_with_line_totals(
     more = _write_till(tmp_path / "till_more.txt", seed=5)
     extra = [("2026-03-12", "23:40", "TEA-01", "1", "12.00")] * 2
     text = (tmp_path / "till_more.txt").read_text(encoding="utf-8")
-    text += "".join(f"2026-03-12  23:40  TEA-01    1    12.00\n" for _ in extra)
+    text += "".join("2026-03-12  23:40  TEA-01    1    12.00\n" for _ in extra)
     (tmp_path / "till_more.txt").write_text(text, encoding="utf-8")
     (again,) = ingest_paths([tmp_path / "till_more.txt"], mapping=mapping, settings=settings)
     assert again.rows_in == len(more) + 2

@@ -95,7 +95,7 @@ def order_lines_frame(
             "discount_amount": money(lines.discount),
             "channel": channel.gather(lines.order),
         }
-    )
+    ).with_columns(pl.lit(None, MONEY).alias("line_amount"))  # the systems give unit prices
 
 
 def _lookup(names: list[str], index: np.ndarray) -> pl.Series:
