@@ -48,6 +48,8 @@ def batch_from_file(path: Path, mapping: Mapping | None, source_tz: str) -> Batc
             excluded=mapped.excluded,
             file_sha256=sha,
             mapping=mapping.name,
+            mapping_digest=mapping.digest,
+            partial_columns=mapped.partial_columns,
             source_tz=mapping.timezone or source_tz,
         )
     table = table_for_path(path)

@@ -42,6 +42,10 @@ Format::
           order_id: InvoiceNo
           ordered_at: {column: InvoiceDate, agg: min}
           channel: {const: web}
+      products:                         # `partial: true` (entity tables only): the mapping
+        partial: true                   # supplies some columns; existing entities keep the
+        key: [sku]                      # others, new ones get the contract's defaults and are
+        columns: {sku: StockCode, name: Description}  # quarantined where a required value lacks
 
 In a keyed table a column's value is aggregated over the key's rows with `agg`: `first`
 (the default), `last`, `first_non_null`, `last_non_null`, `min` or `max` (file order; date-
@@ -66,6 +70,8 @@ first; every other row goes to exactly one route. So rows read = rows of the rou
 
 from __future__ import annotations
 
+import hashlib
+import json
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,7 +82,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from pipelines.ingest.contract import TABLES, load_rank
+from pipelines.ingest.contract import TABLES, Table, load_rank
 from pipelines.ingest.readers import ROW, BatchRejected
 
 AGGREGATIONS = ("first", "last", "first_non_null", "last_non_null", "min", "max")
@@ -125,6 +131,7 @@ class TableMapping:
     derive: tuple[Derived, ...] = ()
     key: tuple[str, ...] | None = None  # None: a route target, one row per source row
     from_routes: tuple[str, ...] | None = None
+    partial: bool = False  # updates only `columns` of existing entities, keeps the others
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,7 @@ class Mapping:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    digest: str = ""  # sha256 of the parsed document: a changed mapping is a new batch identity
 
     def read_options(self) -> dict[str, str]:
         """Keyword arguments for `readers.read_file` (only those the mapping sets)."""
@@ -153,6 +161,11 @@ class Mapping:
         """Route targets, in the order routes name them."""
         return list(dict.fromkeys(r.table for r in self.routes if r.table))
 
+    @property
+    def partial_columns(self) -> dict[str, tuple[str, ...]]:
+        """Tables declared `partial: true` -> the contract columns the mapping supplies."""
+        return {n: tuple(t.columns) for n, t in self.tables.items() if t.partial}
+
 
 @dataclass
 class MappedBatch:
@@ -161,6 +174,7 @@ class MappedBatch:
     duplicates: pl.DataFrame  # `_source_row` of exact duplicate source rows (dropped)
     excluded: pl.DataFrame  # `_source_row`, `reason`, `record` (JSON of the original values)
     source_rows: int  # rows read
+    partial_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def adds_up(self) -> bool:
@@ -260,7 +274,18 @@ def load_mapping(path: Path) -> Mapping:
         encoding=source.get("encoding"),
         delimiter=source.get("delimiter"),
         sheet=source.get("sheet"),
+        digest=document_digest(doc),
     )
+
+
+def document_digest(doc: Any) -> str:
+    """sha256 of a canonical JSON dump of a parsed YAML document.
+
+    Parsed, so comments, key order and layout do not change a mapping's identity; what it
+    says does. YAML dates and times are dumped as their ISO text.
+    """
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _timezone(check: _Checker, value: Any) -> str | None:
@@ -332,13 +357,18 @@ def _table(
 ) -> TableMapping:
     where = f"tables.{name}"
     contract = TABLES[name]
-    allowed = {"columns", "derive"} | (set() if name in targets else {"key", "from_routes"})
+    allowed = {"columns", "derive", "partial"}
+    allowed |= set() if name in targets else {"key", "from_routes"}
     check.keys(node, where, allowed, {"columns"} | ({"key"} if name not in targets else set()))
+    partial = _partial(check, node.get("partial", False), where, contract)
     derive, frame = _derivations(check, node.get("derive") or {}, f"{where}.derive", frame)
     columns_node = check.keys(node["columns"], f"{where}.columns", set(contract.columns), set())
-    missing = [c for c in contract.required_columns if c not in columns_node]
+    # A partial table needs its key (to find the entity); the loader keeps the other columns.
+    needed = contract.key if partial else contract.required_columns
+    missing = [c for c in needed if c not in columns_node]
     if missing:
-        raise check.fail(f"{where}.columns", f"required column(s) not mapped: {', '.join(missing)}")
+        kind = "key" if partial else "required"
+        raise check.fail(f"{where}.columns", f"{kind} column(s) not mapped: {', '.join(missing)}")
     keyed = name not in targets
     columns = {
         col: _value(check, spec, f"{where}.columns.{col}", frame, keyed)
@@ -357,7 +387,18 @@ def _table(
                 raise check.fail(
                     f"{where}.from_routes", f"not route target(s): {', '.join(unknown)}"
                 )
-    return TableMapping(name, columns, derive, key, from_routes)
+    return TableMapping(name, columns, derive, key, from_routes, partial)
+
+
+def _partial(check: _Checker, value: Any, where: str, contract: Table) -> bool:
+    if not isinstance(value, bool):
+        raise check.fail(f"{where}.partial", "expected true or false")
+    if value and contract.kind != "entity":
+        raise check.fail(
+            f"{where}.partial",
+            f"only entity tables can be updated in part; {contract.name} holds events",
+        )
+    return value
 
 
 def _value(check: _Checker, spec: Any, where: str, frame: pl.DataFrame, keyed: bool) -> Value:
@@ -567,6 +608,7 @@ def apply_mapping(df: pl.DataFrame, mapping: Mapping, source: str) -> MappedBatc
         duplicates=duplicates,
         excluded=excluded,
         source_rows=df.height,
+        partial_columns=mapping.partial_columns,
     )
 
 
