@@ -167,6 +167,30 @@ def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(create_table_sql(table))
 
 
+def superseded_since_last_build(warehouse: Path) -> bool:
+    """Whether a batch was superseded (a file re-loaded with a corrected mapping) since the
+    last whole dbt build: its rows left raw, and the incremental models, which re-derive only
+    what new batches touch, would keep what was derived from them. The build after such a
+    replacement is therefore a full one. The caller holds the writer lock.
+    """
+    if not warehouse.exists():
+        return False
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = con.sql(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' "
+            "AND table_name IN ('ingest_batches', 'build_watermarks')"
+        ).fetchall()[0][0]
+        if found < 2:  # nothing built yet (a first build is a full one) or nothing ingested
+            return False
+        if "superseded_by" not in _columns(con, "ingest_batches"):
+            return False
+        newer = con.sql(
+            "SELECT count(*) FROM ops.ingest_batches WHERE superseded_by > "
+            "(SELECT coalesce(max(through_batch_id), -1) FROM ops.build_watermarks)"
+        ).fetchall()[0][0]
+    return bool(newer)
+
+
 @contextmanager
 def writer(
     settings: Settings | None = None, purpose: str = "write"
