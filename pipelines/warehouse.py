@@ -70,7 +70,8 @@ OPS_DDL = [
         source_tz VARCHAR,
         status VARCHAR NOT NULL,
         resolved_batch_id BIGINT,
-        resolved_at TIMESTAMP
+        resolved_at TIMESTAMP,
+        supplied_columns VARCHAR
     )""",
 ]
 
@@ -148,6 +149,7 @@ def _migrate_ops(con: duckdb.DuckDBPyConnection) -> None:
         )
     con.execute("ALTER TABLE ops.ingest_batches ADD COLUMN IF NOT EXISTS mapping_digest VARCHAR")
     con.execute("ALTER TABLE ops.ingest_batches ADD COLUMN IF NOT EXISTS superseded_by BIGINT")
+    con.execute("ALTER TABLE ops.quarantine ADD COLUMN IF NOT EXISTS supplied_columns VARCHAR")
     tables = _columns(con, "ingest_batch_tables")
     if "rows_in" in tables:
         con.execute("ALTER TABLE ops.ingest_batch_tables RENAME COLUMN rows_in TO rows_built")

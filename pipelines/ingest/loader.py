@@ -344,7 +344,9 @@ def _write_quarantine(
     table: str,
     rows: pl.DataFrame,
     source_tz: str,
+    supplied: tuple[str, ...] | None = None,
 ) -> None:
+    """Write quarantine rows; `supplied`: the columns a partial mapping gave (for a release)."""
     if rows.is_empty():
         return
     first = _next_id(con, "quarantine", "quarantine_id")
@@ -361,11 +363,15 @@ def _write_quarantine(
         "record",
         pl.lit(source_tz).alias("source_tz"),
         "status",
+        pl.lit(",".join(supplied) if supplied is not None else None, pl.String).alias(
+            "supplied_columns"
+        ),
     )
     con.register("_q", out.to_arrow())
     con.execute(
         "INSERT INTO ops.quarantine (quarantine_id, batch_id, source, source_row, table_name, "
-        "field, reason_code, reason, errors, record, source_tz, status) SELECT * FROM _q"
+        "field, reason_code, reason, errors, record, source_tz, status, supplied_columns) "
+        "SELECT * FROM _q"
     )
     con.unregister("_q")
 
@@ -458,17 +464,27 @@ def _write_exclusions(con: duckdb.DuckDBPyConnection, batch_id: int, batch: Batc
     return excluded.height
 
 
-def _source_fates(fates: list[pl.DataFrame], expected: int) -> dict[str, int]:
-    """Fate -> number of SOURCE rows, from the fates (ROW, FATE) of the route tables' rows.
+def _source_fates(routed: list[tuple[pl.DataFrame, pl.DataFrame]], expected: int) -> dict[str, int]:
+    """Fate -> number of SOURCE rows, from the route tables' frames and their rows' fates.
 
     One table row per source row is the usual case and is counted as it is; where a source
     row made several (joins, unpivots) it takes the first fate of _FATE_ORDER its rows have.
     """
-    rows = pl.concat(fates) if fates else pl.DataFrame(schema={ROW: pl.Int64, FATE: pl.String})
-    if rows.height != expected:
+    empty = pl.DataFrame(schema={ROW: pl.Int64, FATE: pl.String})
+    if sum(frame.height for frame, _ in routed) == expected:
+        rows = pl.concat([fates.select(FATE) for _, fates in routed]) if routed else empty
+    else:
         rank = pl.col(FATE).replace_strict(_FATE_ORDER, list(range(len(_FATE_ORDER))))
         rows = (
-            rows.with_columns(rank.alias("_rank"))
+            pl.concat(
+                [
+                    fates.join(
+                        frame.select(pl.col(ROW).cast(pl.Int64)).with_row_index(IDX), on=IDX
+                    ).select(ROW, FATE)
+                    for frame, fates in routed
+                ]
+            )
+            .with_columns(rank.alias("_rank"))
             .group_by(ROW)
             .agg(pl.col(FATE).sort_by("_rank").first())
         )
@@ -523,16 +539,17 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> BatchResult:
         if replaces is not None:
             _supersede(con, replaces)
         result.rows_excluded = _write_exclusions(con, batch_id, batch)
-        route_fates: list[pl.DataFrame] = []
+        routed: list[tuple[pl.DataFrame, pl.DataFrame]] = []  # (frame, fates) of route tables
         for name in sorted(batch.frames, key=load_rank):
             frame = batch.frames[name]
+            supplied = batch.partial_columns.get(name)
             outcome = _load_table(
                 con,
                 batch_id,
                 TABLES[name],
                 frame,
                 batch.source_tz,
-                supplied=batch.partial_columns.get(name),
+                supplied=supplied,
                 replaces=replaces,
             )
             result.tables[name] = outcome.stats
@@ -545,12 +562,12 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> BatchResult:
                     name,
                     outcome.quarantine.join(records, on=IDX),
                     batch.source_tz,
+                    supplied,
                 )
             if name in batch.primary:
-                rows = frame.select(pl.col(ROW).cast(pl.Int64)).with_row_index(IDX)
-                route_fates.append(outcome.fates.join(rows, on=IDX).select(ROW, FATE))
-        routed = batch.source_rows - batch.source_duplicates - result.rows_excluded
-        by = _source_fates(route_fates, routed)
+                routed.append((frame, outcome.fates))
+        expected = batch.source_rows - batch.source_duplicates - result.rows_excluded
+        by = _source_fates(routed, expected)
         result.rows_loaded += by.get(LOADED, 0)
         result.rows_quarantined += by.get(QUARANTINED, 0)
         result.rows_duplicate += by.get(DUPLICATE, 0)
@@ -597,15 +614,15 @@ def release_waiting(
     while True:
         if only is None:
             pending = con.sql(
-                "SELECT quarantine_id, table_name, source_row, record, source_tz "
-                "FROM ops.quarantine "
+                "SELECT quarantine_id, table_name, source_row, record, source_tz, "
+                "supplied_columns FROM ops.quarantine "
                 "WHERE status = 'waiting' ORDER BY quarantine_id"
             ).pl()
         else:
             # `con.sql` with params: DuckDB 2.0's `execute()` returns the connection, no `.pl()`.
             pending = con.sql(
-                "SELECT quarantine_id, table_name, source_row, record, source_tz "
-                "FROM ops.quarantine "
+                "SELECT quarantine_id, table_name, source_row, record, source_tz, "
+                "supplied_columns FROM ops.quarantine "
                 "WHERE status IN ('waiting', 'held') AND quarantine_id IN (SELECT unnest(?)) "
                 "ORDER BY quarantine_id",
                 params=[only],
@@ -614,20 +631,29 @@ def release_waiting(
             return released
         progress = 0
         groups = (
-            pending.select("table_name", "source_tz")
+            pending.select("table_name", "source_tz", "supplied_columns")
             .unique()
             .filter(pl.col("table_name").is_in(list(TABLES)))
         )
         ordered = sorted(groups.iter_rows(), key=lambda g: load_rank(g[0]))
-        for name, tz in ordered:
+        for name, tz, supplied in ordered:
             part = pending.filter(
-                (pl.col("table_name") == name) & (pl.col("source_tz").eq_missing(tz))
+                (pl.col("table_name") == name)
+                & pl.col("source_tz").eq_missing(tz)
+                & pl.col("supplied_columns").eq_missing(supplied)
             )
             frame = pl.DataFrame(
                 [json.loads(r) for r in part["record"]], infer_schema_length=None
             ).with_columns(part["source_row"].alias(ROW))
             frame = frame.with_columns(pl.all().exclude(ROW).cast(pl.String))
-            outcome = _load_table(con, batch_id, TABLES[name], frame, tz or "UTC")
+            outcome = _load_table(
+                con,
+                batch_id,
+                TABLES[name],
+                frame,
+                tz or "UTC",
+                supplied=tuple(supplied.split(",")) if supplied else None,
+            )
             done = part.with_row_index(IDX).join(
                 outcome.fates.filter(pl.col(FATE) != QUARANTINED), on=IDX
             )

@@ -63,6 +63,9 @@ also keeps a quarantined row's record correct when it is released later. Derived
 whatever their expression returns (use TRY_CAST: a value that cannot be cast becomes null,
 which the loader then reports as a missing required value).
 
+Identity: `Mapping.digest` is the sha256 of the parsed document, so the same file loaded with
+a changed mapping is a new batch that supersedes the earlier one (see `loader`).
+
 Accounting: exact duplicate source rows (every column equal to an earlier row) are dropped
 first; every other row goes to exactly one route. So rows read = rows of the route target
 ("primary") tables + duplicates + excluded rows (including rows no route matched).

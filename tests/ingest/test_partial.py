@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.ingest.api import ingest_frame, ingest_paths
+from pipelines.ingest.api import ingest_frame, ingest_paths, release
 from pipelines.ingest.mapping import MappingError, load_mapping
 from pipelines.settings import Settings
 
@@ -151,3 +151,20 @@ tables:
     )
     with pytest.raises(MappingError, match=message):
         load_mapping(path)
+
+
+def test_a_held_partial_row_released_later_keeps_the_columns_it_did_not_supply(
+    tmp_path: Path, catalogue: Settings
+) -> None:
+    mapping = _mapping(tmp_path, "{sku: Sku, product_name: Name}")
+    export = _export(tmp_path, ["P3,Mystery,"])
+    (held,) = ingest_paths([export], mapping=mapping, settings=catalogue)
+    assert held.rows_quarantined == 1  # P3 is new and has no price
+    later = pl.DataFrame(
+        {"sku": ["P3"], "product_name": ["Old name"], "category": ["misc"], "list_price": ["7"]}
+    )
+    assert ingest_frame(later, "products", settings=catalogue).status == "loaded"
+    released = release(batch_id=held.batch_id, settings=catalogue)
+    assert (released.rows_loaded, released.rows_quarantined) == (1, 0)
+    # The row supplied the name only: P3 keeps the price and category it has now.
+    assert _products(catalogue)[2] == ("P3", "Mystery", "misc", Decimal("7.00"))
