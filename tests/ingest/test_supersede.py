@@ -211,3 +211,28 @@ def test_rows_the_superseded_batch_released_are_released_again_by_its_replacemen
         "SELECT status, resolved_batch_id FROM ops.quarantine WHERE batch_id = ?",
         [waiting.batch_id],
     ) == [("released", second.batch_id)]
+
+
+def test_going_back_to_the_first_mapping_supersedes_the_correction_in_turn(
+    files: dict[str, Path], settings: Settings
+) -> None:
+    results = [
+        ingest_paths([files["export"]], mapping=files[m], settings=settings)[0]
+        for m in ("first", "corrected", "first")
+    ]
+    # The first batch is superseded already: the current one of this file is the second.
+    assert [r.supersedes for r in results] == [None, 1, 2]
+    assert _rows(
+        settings, "SELECT batch_id, status, superseded_by FROM ops.ingest_batches ORDER BY 1"
+    ) == [
+        (1, "superseded", 2),
+        (2, "superseded", 3),
+        (3, "partial", None),
+    ]
+    # As after the first load alone: one line loads, three are held (now of batch 3).
+    assert _rows(settings, "SELECT order_id, line_number, _batch_id FROM raw.order_lines") == [
+        ("O1", 2, 3)
+    ]
+    assert _rows(
+        settings, "SELECT batch_id, status, count(*) FROM ops.quarantine GROUP BY ALL ORDER BY 1, 2"
+    ) == [(1, "superseded", 4), (2, "superseded", 2), (3, "excluded", 1), (3, "held", 3)]
