@@ -501,9 +501,9 @@ def _supersede(con: duckdb.DuckDBPyConnection, old: int) -> None:
     when their parents are still there.
     """
     con.execute(
-        "UPDATE ops.quarantine SET status = 'superseded' "
-        "WHERE batch_id = ? AND status IN ('held', 'waiting', 'excluded')",
-        [old],
+        "UPDATE ops.quarantine SET status = 'superseded' WHERE batch_id = $old "
+        "AND (status IN ('held', 'waiting', 'excluded') OR resolved_batch_id = $old)",
+        {"old": old},
     )
     con.execute(
         "UPDATE ops.quarantine SET status = 'waiting', resolved_batch_id = NULL, "
