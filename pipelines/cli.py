@@ -71,6 +71,7 @@ def _results_table(results: list) -> Table:  # list[BatchResult]
         "loaded",
         "quarantined",
         "duplicate",
+        "excluded",
         "released",
         title="Ingest summary",
     )
@@ -84,6 +85,7 @@ def _results_table(results: list) -> Table:  # list[BatchResult]
             f"{r.rows_loaded:,}",
             f"{r.rows_quarantined:,}",
             f"{r.rows_duplicate:,}",
+            f"{r.rows_excluded:,}",
             f"{r.rows_released:,}",
         )
     return table
@@ -138,10 +140,19 @@ def ingest(paths: tuple[Path, ...], mapping: Path | None) -> None:
 
 @main.command()
 @click.option("--limit", default=20, show_default=True, help="Newest batches to show.")
-def status(limit: int) -> None:
-    """Show the ingest ledger: every batch with where its rows went."""
+@click.option(
+    "--batch",
+    "batch_id",
+    type=int,
+    help="Show this batch's per-table ledger: the table rows it built and their fates.",
+)
+def status(limit: int, batch_id: int | None) -> None:
+    """Show the ingest ledger: every batch with where its source rows went."""
     from pipelines.ingest.ledger import ledger
 
+    if batch_id is not None:
+        _batch_tables(batch_id)
+        return
     rows = ledger(limit=limit)
     if rows.is_empty():
         console.print(
@@ -156,6 +167,7 @@ def status(limit: int) -> None:
         "loaded",
         "quarantined",
         "duplicate",
+        "excluded",
         "released",
         "finished (UTC)",
         title=f"Ingest ledger ({get_settings().warehouse_path})",
@@ -170,6 +182,7 @@ def status(limit: int) -> None:
             f"{row['rows_loaded']:,}",
             f"{row['rows_quarantined']:,}",
             f"{row['rows_duplicate']:,}",
+            f"{row['rows_excluded']:,}",
             f"{row['rows_released']:,}",
             row["finished_at_utc"],
         )
@@ -178,6 +191,19 @@ def status(limit: int) -> None:
     console.print(table)
     for note in notes:
         console.print(note, soft_wrap=True)
+
+
+def _batch_tables(batch_id: int) -> None:
+    from pipelines.ingest.ledger import batch_tables
+
+    rows = batch_tables(batch_id)
+    if rows.is_empty():
+        console.print(f"Batch {batch_id} built no table rows (or there is no such batch).")
+        return
+    table = Table(*rows.columns, title=f"Batch {batch_id}: table rows built and their fates")
+    for row in rows.iter_rows():
+        table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+    console.print(table)
 
 
 @main.group()
@@ -190,10 +216,12 @@ def quarantine() -> None:
 @click.option("--table", "table_name", help="Only rows of this canonical table.")
 @click.option(
     "--status",
-    type=click.Choice(["held", "waiting", "excluded", "released", "all"]),
+    type=click.Choice(["held", "waiting", "excluded", "released", "superseded", "all"]),
     default="all",
     show_default=True,
-    help="held: failed a check; waiting: parent not yet loaded; excluded: by a mapping rule.",
+    help="held: failed a check; waiting: parent not yet loaded; excluded: left out by a "
+    "mapping's rule (not a quarantine); superseded: its batch was replaced by a corrected "
+    "mapping's load of the same file.",
 )
 @click.option("--limit", default=50, show_default=True)
 def quarantine_list(batch_id: int | None, table_name: str | None, status: str, limit: int) -> None:

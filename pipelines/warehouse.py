@@ -40,16 +40,20 @@ OPS_DDL = [
         rows_quarantined BIGINT NOT NULL,
         rows_duplicate BIGINT NOT NULL,
         rows_released BIGINT NOT NULL DEFAULT 0,
-        message VARCHAR
+        message VARCHAR,
+        rows_excluded BIGINT NOT NULL DEFAULT 0,
+        mapping_digest VARCHAR,
+        superseded_by BIGINT
     )""",
     """CREATE TABLE IF NOT EXISTS ops.ingest_batch_tables (
         batch_id BIGINT NOT NULL,
         table_name VARCHAR NOT NULL,
-        rows_in BIGINT NOT NULL,
-        rows_inserted BIGINT NOT NULL,
-        rows_updated BIGINT NOT NULL,
+        rows_built BIGINT NOT NULL,
+        rows_loaded BIGINT NOT NULL,
         rows_quarantined BIGINT NOT NULL,
         rows_duplicate BIGINT NOT NULL,
+        rows_inserted BIGINT NOT NULL,
+        rows_updated BIGINT NOT NULL,
         rows_released BIGINT NOT NULL DEFAULT 0
     )""",
     """CREATE TABLE IF NOT EXISTS ops.quarantine (
@@ -66,7 +70,8 @@ OPS_DDL = [
         source_tz VARCHAR,
         status VARCHAR NOT NULL,
         resolved_batch_id BIGINT,
-        resolved_at TIMESTAMP
+        resolved_at TIMESTAMP,
+        supplied_columns VARCHAR
     )""",
 ]
 
@@ -116,12 +121,50 @@ def writer_lock(settings: Settings | None = None, purpose: str = "write") -> Ite
         lock.release()
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'ops' AND table_name = ?",
+        [table],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _migrate_ops(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring the ops tables of a warehouse made by an earlier version to today's columns.
+
+    Idempotent: each step runs only while its column is missing. Exclusions were counted as
+    quarantined rows before `rows_excluded` existed; they move to their own column (and a batch
+    whose only non-loaded rows were exclusions becomes `loaded`).
+    """
+    batches = _columns(con, "ingest_batches")
+    if "rows_excluded" not in batches:
+        con.execute("ALTER TABLE ops.ingest_batches ADD COLUMN rows_excluded BIGINT DEFAULT 0")
+        con.execute(
+            "UPDATE ops.ingest_batches b SET rows_excluded = x.n, "
+            "rows_quarantined = b.rows_quarantined - x.n, "
+            "status = CASE WHEN b.status = 'partial' AND b.rows_quarantined = x.n "
+            "THEN 'loaded' ELSE b.status END "
+            "FROM (SELECT batch_id, count(*) AS n FROM ops.quarantine "
+            "WHERE status = 'excluded' GROUP BY batch_id) x WHERE b.batch_id = x.batch_id"
+        )
+    con.execute("ALTER TABLE ops.ingest_batches ADD COLUMN IF NOT EXISTS mapping_digest VARCHAR")
+    con.execute("ALTER TABLE ops.ingest_batches ADD COLUMN IF NOT EXISTS superseded_by BIGINT")
+    con.execute("ALTER TABLE ops.quarantine ADD COLUMN IF NOT EXISTS supplied_columns VARCHAR")
+    tables = _columns(con, "ingest_batch_tables")
+    if "rows_in" in tables:
+        con.execute("ALTER TABLE ops.ingest_batch_tables RENAME COLUMN rows_in TO rows_built")
+    if "rows_loaded" not in tables:
+        con.execute("ALTER TABLE ops.ingest_batch_tables ADD COLUMN rows_loaded BIGINT DEFAULT 0")
+        con.execute("UPDATE ops.ingest_batch_tables SET rows_loaded = rows_inserted + rows_updated")
+
+
 def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and ops schemas and tables (idempotent)."""
+    """Create the raw and ops schemas and tables, or bring older ones up to date (idempotent)."""
     from pipelines.ingest.contract import TABLES, create_table_sql, upgrade_table_sql
 
     for ddl in OPS_DDL:
         con.execute(ddl)
+    _migrate_ops(con)
     for table in TABLES.values():
         con.execute(create_table_sql(table))
         existing = con.execute(
@@ -132,6 +175,30 @@ def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         ).fetchall()
         for ddl in upgrade_table_sql(table, dict(existing)):
             con.execute(ddl)
+
+
+def superseded_since_last_build(warehouse: Path) -> bool:
+    """Whether a batch was superseded (a file re-loaded with a corrected mapping) since the
+    last whole dbt build: its rows left raw, and the incremental models, which re-derive only
+    what new batches touch, would keep what was derived from them. The build after such a
+    replacement is therefore a full one. The caller holds the writer lock.
+    """
+    if not warehouse.exists():
+        return False
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = con.sql(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' "
+            "AND table_name IN ('ingest_batches', 'build_watermarks')"
+        ).fetchall()[0][0]
+        if found < 2:  # nothing built yet (a first build is a full one) or nothing ingested
+            return False
+        if "superseded_by" not in _columns(con, "ingest_batches"):
+            return False
+        newer = con.sql(
+            "SELECT count(*) FROM ops.ingest_batches WHERE superseded_by > "
+            "(SELECT coalesce(max(through_batch_id), -1) FROM ops.build_watermarks)"
+        ).fetchall()[0][0]
+    return bool(newer)
 
 
 @contextmanager

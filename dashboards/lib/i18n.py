@@ -220,6 +220,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "rows_loaded": ("Loaded", "已加载"),
     "rows_quarantined": ("Quarantined", "已隔离"),
     "rows_duplicate": ("Duplicates", "重复"),
+    "rows_excluded": ("Excluded", "已排除"),
     "source": ("Source", "来源"),
     "started_at": ("Started", "开始时间"),
     "count": ("Count", "数量"),

@@ -65,7 +65,7 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig):
         path = Path(result.source)
         context.log.info(
             f"{path.name}: {result.status}, {result.rows_loaded} loaded, "
-            f"{result.rows_quarantined} quarantined"
+            f"{result.rows_quarantined} quarantined, {result.rows_excluded} excluded"
         )
         if path.parent == settings.landing_dir:  # landed files move out once processed
             target = settings.landing_dir / (

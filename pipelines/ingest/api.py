@@ -83,6 +83,8 @@ def _mapped_batch(
         excluded=mapped.excluded,
         file_sha256=sha,
         mapping=mapping.name,
+        mapping_digest=mapping.digest,
+        partial_columns=mapped.partial_columns,
         source_tz=mapping.timezone or source_tz,
     )
 

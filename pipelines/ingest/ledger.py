@@ -14,7 +14,8 @@ from pipelines.warehouse import serving_path
 
 LEDGER_SQL = """
 SELECT batch_id, source, status, rows_in, rows_loaded, rows_quarantined, rows_duplicate,
-       rows_released, strftime(finished_at, '%Y-%m-%d %H:%M:%S') AS finished_at_utc, message
+       rows_excluded, rows_released, strftime(finished_at, '%Y-%m-%d %H:%M:%S') AS finished_at_utc,
+       message
 FROM ops.ingest_batches
 ORDER BY batch_id DESC
 LIMIT ?
@@ -58,6 +59,23 @@ def ledger(limit: int = 20, settings: Settings | None = None) -> pl.DataFrame:
         if not _has_ops(con):
             return pl.DataFrame()
         return con.sql(LEDGER_SQL, params=[limit]).pl()
+
+
+def batch_tables(batch_id: int, settings: Settings | None = None) -> pl.DataFrame:
+    """A batch's per-table ledger: the TABLE rows it built per table and their fates."""
+    with reader(settings) as con:
+        if not _has_ops(con):
+            return pl.DataFrame()
+        return con.sql(
+            """
+            SELECT table_name, rows_built, rows_loaded, rows_quarantined, rows_duplicate,
+                   rows_inserted, rows_updated, rows_released
+            FROM ops.ingest_batch_tables
+            WHERE batch_id = ?
+            ORDER BY table_name
+            """,
+            params=[batch_id],
+        ).pl()
 
 
 def quarantine_rows(

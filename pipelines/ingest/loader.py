@@ -3,13 +3,20 @@
 A batch (one file, one mapped file split into several tables, or one frame from the Python
 API) is loaded in ONE DuckDB transaction:
 
-1. each table, parents first: cast to the contract (`coerce`), validate (`validate`);
+1. each table, parents first: cast to the contract (`coerce`), validate (`validate`); a
+   table a mapping updates in part first takes the columns it does not supply from the
+   entity the warehouse holds (or the contract's defaults for a new entity);
 2. give every row one fate: quarantined (a failed check, a key superseded later in the same
    batch, an unknown parent), duplicate (an exact copy of an earlier row of the batch, or of
-   what the warehouse already holds), or loaded (inserted, or an entity's new version);
+   what the warehouse already holds), or loaded (inserted, or an entity's new version); a
+   mapping's exclusions are a fate of their own (kept in the quarantine as `excluded`);
 3. write raw rows, quarantine rows and the ledger, then release waiting rows whose parents
    this batch brought;
 4. commit. A crash before the commit leaves the warehouse exactly as it was.
+
+A batch's identity is its files' digest plus its mapping's digest. The same files with the
+same mapping change nothing (`already_loaded`); the same files with another mapping replace
+the earlier batch in the same transaction (`_supersede`).
 """
 
 from __future__ import annotations
@@ -27,11 +34,16 @@ from pipelines.warehouse import utcnow
 
 FATE = "_fate"
 LOADED, DUPLICATE, QUARANTINED = "loaded", "duplicate", "quarantined"
+# A source row with several table rows takes the first of these its rows have.
+_FATE_ORDER = (QUARANTINED, LOADED, DUPLICATE)
+ACTIVE = ("loaded", "partial", "empty")  # ledger statuses of batches whose rows count
 
 
 @dataclass
 class TableStats:
-    rows_in: int = 0
+    """Fates of the TABLE rows a batch built for one table (`ops.ingest_batch_tables`)."""
+
+    built: int = 0
     inserted: int = 0
     updated: int = 0
     quarantined: int = 0
@@ -54,8 +66,11 @@ class Batch:
     source_duplicates: int = 0  # exact duplicate source rows a mapping dropped
     lookup_rows: int = 0  # rows of looked-up files that matched a row (loaded through it)
     excluded: pl.DataFrame | None = None  # `_source_row`, `reason`, `record` (mapping rules)
-    file_sha256: str | None = None
+    file_sha256: str | None = None  # digest of the batch's file(s)
     mapping: str | None = None
+    mapping_digest: str | None = None  # with file_sha256, the batch's identity
+    # Tables a mapping updates in part -> the contract columns it supplies.
+    partial_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source_tz: str = "UTC"
     notes: list[str] = field(default_factory=list)
 
@@ -64,18 +79,21 @@ class Batch:
 class BatchResult:
     batch_id: int
     source: str
-    status: str  # loaded | partial | empty | already_loaded | rejected
-    rows_in: int = 0
+    status: str  # loaded | partial | empty | already_loaded | rejected (| superseded later)
+    rows_in: int = 0  # SOURCE rows; each has one fate:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     rows_duplicate: int = 0
-    rows_released: int = 0
+    rows_excluded: int = 0
+    rows_released: int = 0  # rows of earlier batches this batch loaded from the quarantine
     tables: dict[str, TableStats] = field(default_factory=dict)
     message: str = ""
+    supersedes: int | None = None  # the batch of the same files this one replaced
 
     @property
     def adds_up(self) -> bool:
-        return self.rows_in == self.rows_loaded + self.rows_quarantined + self.rows_duplicate
+        fates = self.rows_loaded + self.rows_quarantined + self.rows_duplicate + self.rows_excluded
+        return self.rows_in == fates
 
 
 class BatchRejectedError(Exception):
@@ -174,18 +192,61 @@ def _in_batch_copies(
     return good.join(dropped, on=IDX, how="anti"), copies, errors
 
 
+def _keep_unsupplied(
+    con: duckdb.DuckDBPyConnection, typed: pl.DataFrame, table: Table, supplied: tuple[str, ...]
+) -> pl.DataFrame:
+    """Fill the columns a partial mapping does not supply.
+
+    An entity the warehouse holds keeps its values; a new one gets the contract's defaults,
+    and a required column without a default stays null, so validation quarantines the row
+    naming that field.
+    """
+    kept = [c for c in table.columns if c not in supplied]
+    if not kept:
+        return typed
+    key = list(table.key)
+    con.register("_keys", typed.select(key).drop_nulls().unique().to_arrow())
+    join_on = " AND ".join(f"i.{k} = r.{k}" for k in key)
+    names = ", ".join(f"r.{c}" for c in [*key, *kept])  # identifiers from the contract
+    sql = f"SELECT {names}, true AS _exists FROM raw.{table.name} r SEMI JOIN _keys i ON {join_on}"  # noqa: S608
+    existing = con.sql(sql).pl().with_columns(pl.col(c).cast(table.dtype(c)) for c in key)
+    con.unregister("_keys")
+    merged = typed.drop(kept).join(existing, on=key, how="left", maintain_order="left")
+    filled = [
+        pl.when(pl.col("_exists"))
+        .then(pl.col(c).cast(table.dtype(c)))
+        .otherwise(pl.lit(table.defaults.get(c)).cast(table.dtype(c)))
+        .alias(c)
+        for c in kept
+    ]
+    return merged.with_columns(filled).select(*table.columns, ROW, IDX)
+
+
 def _load_table(
     con: duckdb.DuckDBPyConnection,
     batch_id: int,
     table: Table,
     frame: pl.DataFrame,
     source_tz: str,
+    supplied: tuple[str, ...] | None = None,
+    replaces: int | None = None,
 ) -> _TableOutcome:
-    """Cast, validate, de-duplicate, check parents and write one table's rows (no commit)."""
+    """Cast, validate, de-duplicate, check parents and write one table's rows (no commit).
+
+    supplied: the columns a partial mapping gives (the others are kept, `_keep_unsupplied`).
+    replaces: the batch this one supersedes: its rows are replaced, not duplicates, while
+    an entity version a later batch wrote stays.
+    """
+    if supplied is not None:  # unsupplied columns come as nulls: no defaults, no rejection
+        frame = frame.with_columns(
+            pl.lit(None).alias(c) for c in table.columns if c not in frame.columns
+        )
     typed, cast_errors = coerce(frame, table, source_tz)
+    if supplied is not None:
+        typed = _keep_unsupplied(con, typed, table, supplied)
     errors = pl.concat([cast_errors, validate(typed, table, cast_errors)])
     cols = table.columns
-    stats = TableStats(rows_in=typed.height)
+    stats = TableStats(built=typed.height)
     quarantine = [_quarantine_frame(errors, "held")]
     good = typed.join(errors.select(IDX), on=IDX, how="anti") if errors.height else typed
 
@@ -199,7 +260,8 @@ def _load_table(
             quarantine.append(_quarantine_frame(orphans, "waiting"))
             good = good.join(orphans.select(IDX), on=IDX, how="anti")
 
-    # Against the warehouse: identical rows are duplicates; entities' new versions replace.
+    # Against the warehouse: identical rows are duplicates; entities' new versions replace;
+    # the rows of a superseded batch are replaced; a version a later batch wrote stays.
     new_rows = good.select(IDX, *cols)
     target = f"raw.{table.name}"  # from the contract allow-list
     join_on = " AND ".join(f"i.{k} = r.{k}" for k in table.key)
@@ -209,22 +271,29 @@ def _load_table(
     if new_rows.height and con.sql(probe_sql).fetchall()[0][0]:
         same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM r.{c}" for c in cols)
         state_sql = (
-            f"SELECT i.{IDX}, CASE WHEN {same} THEN 'same' ELSE 'changed' END AS state "  # noqa: S608
+            f"SELECT i.{IDX}, CASE WHEN r._batch_id = $old THEN 'replace' "  # noqa: S608
+            f"WHEN r._batch_id > $old THEN 'newer' "
+            f"WHEN {same} THEN 'same' ELSE 'changed' END AS state "
             f"FROM _incoming i JOIN {target} r ON {join_on}"
         )
-        states = con.sql(state_sql).pl().with_columns(pl.col(IDX).cast(pl.UInt32))
+        states = (
+            con.sql(state_sql, params={"old": replaces})
+            .pl()
+            .with_columns(pl.col(IDX).cast(pl.UInt32))
+        )
+    state = pl.col("state")
     if table.kind == "event":  # events are facts: a key seen before is the same event
-        dup_idx = states.select(IDX)
-        changed = states.clear().select(IDX)
+        dup_idx = states.filter(state != "replace").select(IDX)
+        changed = states.filter(state == "replace").select(IDX)
     else:
-        dup_idx = states.filter(pl.col("state") == "same").select(IDX)
-        changed = states.filter(pl.col("state") == "changed").select(IDX)
+        dup_idx = states.filter(state.is_in(["same", "newer"])).select(IDX)
+        changed = states.filter(state.is_in(["changed", "replace"])).select(IDX)
     if changed.height:
         con.register("_changed", new_rows.join(changed, on=IDX, how="semi").to_arrow())
         delete_sql = f"DELETE FROM {target} r USING _changed i WHERE {join_on}"  # noqa: S608
         con.execute(delete_sql)
         con.unregister("_changed")
-        stats.updated = changed.height
+        stats.updated = states.filter(state == "changed").height if table.kind != "event" else 0
     to_write = new_rows.join(dup_idx, on=IDX, how="anti") if dup_idx.height else new_rows
     if to_write.height:
         con.register("_write", to_write.to_arrow())
@@ -277,7 +346,9 @@ def _write_quarantine(
     table: str,
     rows: pl.DataFrame,
     source_tz: str,
+    supplied: tuple[str, ...] | None = None,
 ) -> None:
+    """Write quarantine rows; `supplied`: the columns a partial mapping gave (for a release)."""
     if rows.is_empty():
         return
     first = _next_id(con, "quarantine", "quarantine_id")
@@ -294,37 +365,45 @@ def _write_quarantine(
         "record",
         pl.lit(source_tz).alias("source_tz"),
         "status",
+        pl.lit(",".join(supplied) if supplied is not None else None, pl.String).alias(
+            "supplied_columns"
+        ),
     )
     con.register("_q", out.to_arrow())
     con.execute(
         "INSERT INTO ops.quarantine (quarantine_id, batch_id, source, source_row, table_name, "
-        "field, reason_code, reason, errors, record, source_tz, status) SELECT * FROM _q"
+        "field, reason_code, reason, errors, record, source_tz, status, supplied_columns) "
+        "SELECT * FROM _q"
     )
     con.unregister("_q")
 
 
-def previous_load(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[int, int] | None:
-    """(batch_id, rows_in) of an earlier batch of the very same file, if any."""
+def previous_load(
+    con: duckdb.DuckDBPyConnection, sha256: str
+) -> tuple[int, int, str | None] | None:
+    """(batch_id, rows_in, mapping_digest) of the batch whose rows of these files count now."""
     rows = con.execute(
-        "SELECT batch_id, rows_in FROM ops.ingest_batches WHERE file_sha256 = ? "
-        "AND status IN ('loaded', 'partial', 'empty') ORDER BY batch_id LIMIT 1",
-        [sha256],
+        "SELECT batch_id, rows_in, mapping_digest FROM ops.ingest_batches WHERE file_sha256 = ? "
+        "AND status IN (SELECT unnest(?)) ORDER BY batch_id DESC LIMIT 1",
+        [sha256, list(ACTIVE)],
     ).fetchall()
-    return (int(rows[0][0]), int(rows[0][1])) if rows else None
+    return (int(rows[0][0]), int(rows[0][1]), rows[0][2]) if rows else None
 
 
 def record_batch(
     con: duckdb.DuckDBPyConnection, result: BatchResult, batch: Batch | None, started
 ) -> None:
     con.execute(
-        "INSERT INTO ops.ingest_batches (batch_id, source, file_sha256, mapping, tables, status, "
-        "started_at, finished_at, rows_in, rows_loaded, rows_quarantined, rows_duplicate, "
-        "rows_released, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ops.ingest_batches (batch_id, source, file_sha256, mapping, mapping_digest, "
+        "tables, status, started_at, finished_at, rows_in, rows_loaded, rows_quarantined, "
+        "rows_duplicate, rows_excluded, rows_released, message) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.batch_id,
             result.source,
             batch.file_sha256 if batch else None,
             batch.mapping if batch else None,
+            batch.mapping_digest if batch else None,
             ",".join(result.tables) or None,
             result.status,
             started,
@@ -333,44 +412,127 @@ def record_batch(
             result.rows_loaded,
             result.rows_quarantined,
             result.rows_duplicate,
+            result.rows_excluded,
             result.rows_released,
             result.message or None,
         ],
     )
     for name, stats in result.tables.items():
         con.execute(
-            "INSERT INTO ops.ingest_batch_tables VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ops.ingest_batch_tables (batch_id, table_name, rows_built, rows_loaded, "
+            "rows_quarantined, rows_duplicate, rows_inserted, rows_updated, rows_released) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 result.batch_id,
                 name,
-                stats.rows_in,
-                stats.inserted,
-                stats.updated,
+                stats.built,
+                stats.loaded,
                 stats.quarantined,
                 stats.duplicate,
+                stats.inserted,
+                stats.updated,
                 stats.released,
             ],
         )
 
 
+def _already_loaded(
+    con: duckdb.DuckDBPyConnection, batch: Batch, earlier: tuple[int, int, str | None], started
+) -> BatchResult:
+    con.execute("BEGIN TRANSACTION")
+    result = BatchResult(
+        batch_id=_next_id(con, "ingest_batches", "batch_id"),
+        source=batch.source,
+        status="already_loaded",
+        rows_in=earlier[1],
+        rows_duplicate=earlier[1],
+        message=f"same file as batch {earlier[0]}: nothing to do",
+    )
+    record_batch(con, result, batch, started)
+    con.execute("COMMIT")
+    return result
+
+
+def _write_exclusions(con: duckdb.DuckDBPyConnection, batch_id: int, batch: Batch) -> int:
+    """Keep the rows a mapping excluded (status `excluded`, the route's reason); how many."""
+    if batch.excluded is None or batch.excluded.is_empty():
+        return 0
+    excluded = batch.excluded.with_columns(
+        pl.lit(None, pl.String).alias("field"),
+        pl.lit("excluded_by_mapping").alias("reason_code"),
+        pl.lit("excluded").alias("status"),
+    ).rename({ROW: "source_row"})
+    _write_quarantine(con, batch_id, batch.source, "(mapping)", excluded, batch.source_tz)
+    return excluded.height
+
+
+def _source_fates(routed: list[tuple[pl.DataFrame, pl.DataFrame]], expected: int) -> dict[str, int]:
+    """Fate -> number of SOURCE rows, from the route tables' frames and their rows' fates.
+
+    One table row per source row is the usual case and is counted as it is; where a source
+    row made several (joins, unpivots) it takes the first fate of _FATE_ORDER its rows have.
+    """
+    empty = pl.DataFrame(schema={ROW: pl.Int64, FATE: pl.String})
+    if sum(frame.height for frame, _ in routed) == expected:
+        rows = pl.concat([fates.select(FATE) for _, fates in routed]) if routed else empty
+    else:
+        rank = pl.col(FATE).replace_strict(_FATE_ORDER, list(range(len(_FATE_ORDER))))
+        # A source row is its file's row: row numbers repeat across the files of an export.
+        origin = [
+            (pl.col(FILE) if FILE in frame.columns else pl.lit("")).alias(FILE),
+            pl.col(ROW).cast(pl.Int64),
+        ]
+        rows = (
+            pl.concat(
+                [
+                    fates.join(frame.select(origin).with_row_index(IDX), on=IDX).select(
+                        FILE, ROW, FATE
+                    )
+                    for frame, fates in routed
+                ]
+            )
+            .with_columns(rank.alias("_rank"))
+            .group_by(FILE, ROW)
+            .agg(pl.col(FATE).sort_by("_rank").first())
+        )
+    counts = rows.group_by(FATE).len()
+    return dict(zip(counts[FATE].to_list(), counts["len"].to_list(), strict=True))
+
+
+def _supersede(con: duckdb.DuckDBPyConnection, old: int) -> None:
+    """Before the new load: retire the quarantine of the batch being replaced.
+
+    Its held, waiting and excluded rows become `superseded` (the new batch accounts for its
+    rows afresh). Rows of other batches it released go back to waiting: the raw rows it wrote
+    for them are removed with its own (`_drop_rows_of`) and the new batch releases them again
+    when their parents are still there.
+    """
+    con.execute(
+        "UPDATE ops.quarantine SET status = 'superseded' WHERE batch_id = $old "
+        "AND (status IN ('held', 'waiting', 'excluded') OR resolved_batch_id = $old)",
+        {"old": old},
+    )
+    con.execute(
+        "UPDATE ops.quarantine SET status = 'waiting', resolved_batch_id = NULL, "
+        "resolved_at = NULL WHERE resolved_batch_id = ? AND status = 'released'",
+        [old],
+    )
+
+
+def _drop_rows_of(con: duckdb.DuckDBPyConnection, old: int) -> None:
+    """After the new load: the current versions the replaced batch wrote and the new batch
+    did not rewrite go (versions a later batch wrote carry its id and stay)."""
+    for name in sorted(TABLES, key=load_rank, reverse=True):
+        con.execute(f"DELETE FROM raw.{name} WHERE _batch_id = ?", [old])  # noqa: S608
+
+
 def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> BatchResult:
     """Load one batch in one transaction and record it in the ledger. Caller holds the lock."""
     started = utcnow()
-    if batch.file_sha256:
-        earlier = previous_load(con, batch.file_sha256)
-        if earlier:
-            con.execute("BEGIN TRANSACTION")
-            result = BatchResult(
-                batch_id=_next_id(con, "ingest_batches", "batch_id"),
-                source=batch.source,
-                status="already_loaded",
-                rows_in=earlier[1],
-                rows_duplicate=earlier[1],
-                message=f"same file as batch {earlier[0]}: nothing to do",
-            )
-            record_batch(con, result, batch, started)
-            con.execute("COMMIT")
-            return result
+    earlier = previous_load(con, batch.file_sha256) if batch.file_sha256 else None
+    if earlier and earlier[2] == batch.mapping_digest:
+        return _already_loaded(con, batch, earlier, started)
+    replaces = earlier[0] if earlier else None
 
     unknown = sorted(set(batch.frames) - set(TABLES))
     if unknown:
@@ -382,17 +544,22 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> BatchResult:
         result.rows_in = batch.source_rows
         result.rows_duplicate = batch.source_duplicates
         result.rows_loaded = batch.lookup_rows
-        if batch.excluded is not None and batch.excluded.height:
-            result.rows_quarantined += batch.excluded.height
-            excluded = batch.excluded.with_columns(
-                pl.lit(None, pl.String).alias("field"),
-                pl.lit("excluded_by_mapping").alias("reason_code"),
-                pl.lit("excluded").alias("status"),
-            ).rename({ROW: "source_row"})
-            _write_quarantine(con, batch_id, batch.source, "(mapping)", excluded, batch.source_tz)
+        if replaces is not None:
+            _supersede(con, replaces)
+        result.rows_excluded = _write_exclusions(con, batch_id, batch)
+        routed: list[tuple[pl.DataFrame, pl.DataFrame]] = []  # (frame, fates) of route tables
         for name in sorted(batch.frames, key=load_rank):
             frame = batch.frames[name]
-            outcome = _load_table(con, batch_id, TABLES[name], frame, batch.source_tz)
+            supplied = batch.partial_columns.get(name)
+            outcome = _load_table(
+                con,
+                batch_id,
+                TABLES[name],
+                frame,
+                batch.source_tz,
+                supplied=supplied,
+                replaces=replaces,
+            )
             result.tables[name] = outcome.stats
             if outcome.quarantine.height:
                 records = _records(frame, outcome.quarantine)
@@ -403,19 +570,34 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> BatchResult:
                     name,
                     outcome.quarantine.join(records, on=IDX),
                     batch.source_tz,
+                    supplied,
                 )
             if name in batch.primary:
-                counts = outcome.fates.group_by(FATE).len()
-                by = dict(zip(counts[FATE].to_list(), counts["len"].to_list(), strict=True))
-                result.rows_loaded += by.get(LOADED, 0)
-                result.rows_quarantined += by.get(QUARANTINED, 0)
-                result.rows_duplicate += by.get(DUPLICATE, 0)
+                routed.append((frame, outcome.fates))
+        expected = (
+            batch.source_rows - batch.source_duplicates - result.rows_excluded - batch.lookup_rows
+        )
+        by = _source_fates(routed, expected)
+        result.rows_loaded += by.get(LOADED, 0)
+        result.rows_quarantined += by.get(QUARANTINED, 0)
+        result.rows_duplicate += by.get(DUPLICATE, 0)
+        if replaces is not None:
+            _drop_rows_of(con, replaces)
+            con.execute(
+                "UPDATE ops.ingest_batches SET status = 'superseded', superseded_by = ? "
+                "WHERE batch_id = ?",
+                [batch_id, replaces],
+            )
+            result.supersedes = replaces
         result.rows_released = release_waiting(con, batch_id, result)
         if batch.source_rows == 0:
             result.status = "empty"
         elif result.rows_quarantined:
             result.status = "partial"
-        result.message = "; ".join(batch.notes)
+        notes = list(batch.notes)
+        if replaces is not None:
+            notes.insert(0, f"replaces batch {replaces} (same file, changed mapping)")
+        result.message = "; ".join(notes)
         if not result.adds_up:
             raise AssertionError(f"ledger does not add up for {batch.source}: {result}")
         record_batch(con, result, batch, started)
@@ -442,15 +624,15 @@ def release_waiting(
     while True:
         if only is None:
             pending = con.sql(
-                "SELECT quarantine_id, table_name, source_row, record, source_tz "
-                "FROM ops.quarantine "
+                "SELECT quarantine_id, table_name, source_row, record, source_tz, "
+                "supplied_columns FROM ops.quarantine "
                 "WHERE status = 'waiting' ORDER BY quarantine_id"
             ).pl()
         else:
             # `con.sql` with params: DuckDB 2.0's `execute()` returns the connection, no `.pl()`.
             pending = con.sql(
-                "SELECT quarantine_id, table_name, source_row, record, source_tz "
-                "FROM ops.quarantine "
+                "SELECT quarantine_id, table_name, source_row, record, source_tz, "
+                "supplied_columns FROM ops.quarantine "
                 "WHERE status IN ('waiting', 'held') AND quarantine_id IN (SELECT unnest(?)) "
                 "ORDER BY quarantine_id",
                 params=[only],
@@ -459,20 +641,29 @@ def release_waiting(
             return released
         progress = 0
         groups = (
-            pending.select("table_name", "source_tz")
+            pending.select("table_name", "source_tz", "supplied_columns")
             .unique()
             .filter(pl.col("table_name").is_in(list(TABLES)))
         )
         ordered = sorted(groups.iter_rows(), key=lambda g: load_rank(g[0]))
-        for name, tz in ordered:
+        for name, tz, supplied in ordered:
             part = pending.filter(
-                (pl.col("table_name") == name) & (pl.col("source_tz").eq_missing(tz))
+                (pl.col("table_name") == name)
+                & pl.col("source_tz").eq_missing(tz)
+                & pl.col("supplied_columns").eq_missing(supplied)
             )
             frame = pl.DataFrame(
                 [json.loads(r) for r in part["record"]], infer_schema_length=None
             ).with_columns(part["source_row"].alias(ROW))
             frame = frame.with_columns(pl.all().exclude(ROW).cast(pl.String))
-            outcome = _load_table(con, batch_id, TABLES[name], frame, tz or "UTC")
+            outcome = _load_table(
+                con,
+                batch_id,
+                TABLES[name],
+                frame,
+                tz or "UTC",
+                supplied=tuple(supplied.split(",")) if supplied else None,
+            )
             done = part.with_row_index(IDX).join(
                 outcome.fates.filter(pl.col(FATE) != QUARANTINED), on=IDX
             )

@@ -27,7 +27,7 @@ from dagster_dbt import (
 from packaging.version import Version, parse
 
 from pipelines.settings import Settings, get_settings
-from pipelines.warehouse import writer_lock
+from pipelines.warehouse import superseded_since_last_build, writer_lock
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -219,6 +219,9 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             args = ["build", "--exclude-resource-type", "unit_test"]
             args += ["--log-level-file", "debug" if config.debug_log else "info"]
             if config.full_refresh or rezoned:
+                args.append("--full-refresh")
+            elif superseded_since_last_build(settings.warehouse_path):
+                context.log.info("a batch was superseded since the last build: full refresh")
                 args.append("--full-refresh")
             run_dir = dbt_run_dir(context.run_id)
             try:

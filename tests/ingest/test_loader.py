@@ -211,10 +211,10 @@ def test_a_failure_inside_a_batch_leaves_the_warehouse_as_it_was(
     }
     real = loader._load_table
 
-    def failing(con, batch_id, table, frame, tz):
+    def failing(con, batch_id, table, frame, tz, **options):
         if table.name == "orders":
             raise RuntimeError("disk on fire")
-        return real(con, batch_id, table, frame, tz)
+        return real(con, batch_id, table, frame, tz, **options)
 
     monkeypatch.setattr(loader, "_load_table", failing)
     with writer(settings) as con, pytest.raises(RuntimeError, match="disk on fire"):

@@ -261,18 +261,21 @@ def orders(source: pl.DataFrame) -> pl.DataFrame:
 # --- 1. the ledger adds up --------------------------------------------------------------------
 
 
-def test_every_source_row_is_loaded_quarantined_or_a_duplicate(loaded: Loaded) -> None:
+def test_every_source_row_is_loaded_quarantined_a_duplicate_or_excluded(loaded: Loaded) -> None:
     first = loaded.first
     print(
         f"\nrows in {first.rows_in}, loaded {first.rows_loaded}, "
-        f"quarantined {first.rows_quarantined}, duplicate {first.rows_duplicate}"
+        f"quarantined {first.rows_quarantined}, duplicate {first.rows_duplicate}, "
+        f"excluded {first.rows_excluded}"
     )
     assert first.rows_in == SOURCE_ROWS
-    assert first.rows_in == first.rows_loaded + first.rows_quarantined + first.rows_duplicate
+    assert first.rows_in == (
+        first.rows_loaded + first.rows_quarantined + first.rows_duplicate + first.rows_excluded
+    )
     ledger = query(
         loaded.settings,
-        "SELECT rows_in, rows_loaded, rows_quarantined, rows_duplicate FROM ops.ingest_batches "
-        "WHERE batch_id = ?",
+        "SELECT rows_in, rows_loaded, rows_quarantined, rows_duplicate, rows_excluded "
+        "FROM ops.ingest_batches WHERE batch_id = ?",
         [first.batch_id],
     ).row(0)
     assert ledger == (
@@ -280,6 +283,7 @@ def test_every_source_row_is_loaded_quarantined_or_a_duplicate(loaded: Loaded) -
         first.rows_loaded,
         first.rows_quarantined,
         first.rows_duplicate,
+        first.rows_excluded,
     )
 
 
@@ -316,11 +320,12 @@ def test_quarantine_holds_the_excluded_and_invalid_rows_with_reasons(
         .len()
         .iter_rows()
     }
-    assert by_place[("(mapping)", None, "excluded")] == not_products.height + stock_notes
+    excluded = not_products.height + stock_notes
+    assert by_place[("(mapping)", None, "excluded")] == excluded
     assert by_place.get(("order_lines", "quantity", "held"), 0) == bad_quantity
     assert by_place.get(("order_lines", "unit_price", "held"), 0) == bad_price
-    source_rows = not_products.height + stock_notes + bad_quantity + bad_price
-    assert loaded.first.rows_quarantined == source_rows
+    assert loaded.first.rows_excluded == excluded
+    assert loaded.first.rows_quarantined == bad_quantity + bad_price
 
 
 def test_products_named_nowhere_are_held_and_nothing_waits_for_them(

@@ -6,6 +6,8 @@ Quarantined rows:
   q2 b1 orders type held          q5 b2 order_lines unknown_parent waiting
   q3 b1 order_lines unknown_parent released (by a later batch)
   q6 b3 customers missing held
+  q7 b3 (mapping) excluded_by_mapping excluded (left out on purpose: no quarantine)
+  q8 b2 orders type superseded (its batch was replaced by a corrected mapping's load)
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ ROWS = [
     Quarantined(4, 2, "orders", "type"),
     Quarantined(5, 2, "order_lines", "unknown_parent", "waiting"),
     Quarantined(6, 3, "customers", "missing"),
+    Quarantined(7, 3, "(mapping)", "excluded_by_mapping", "excluded"),
+    Quarantined(8, 2, "orders", "type", "superseded"),
 ]
 
 
@@ -67,15 +71,20 @@ def test_quarantine_daily_counts_rows_per_day_table_reason_and_status(warehouse:
         (dt.date(2026, 3, 1), "order_lines", "unknown_parent", "waiting", 1, 1),
         # q1, q2 (batch 1) and q4 (batch 2, 20:00 the same day)
         (dt.date(2026, 3, 1), "orders", "type", "held", 3, 2),
+        (dt.date(2026, 3, 1), "orders", "type", "superseded", 1, 1),
         # q6: batch 3 started after midnight UTC, so it counts on the next day
         (dt.date(2026, 3, 2), "customers", "missing", "held", 1, 1),
     ]
 
 
-def test_quarantine_daily_totals_every_quarantined_row_once(warehouse: Path) -> None:
-    # Every row of ops.quarantine lands in exactly one row of the mart.
+def test_quarantine_daily_totals_every_quarantined_row_once_and_no_exclusion(
+    warehouse: Path,
+) -> None:
+    # Every row of ops.quarantine but the mapping's exclusions lands in one row of the mart.
+    quarantined = [r for r in ROWS if r.status != "excluded"]
+    assert len(quarantined) == len(ROWS) - 1
     assert rows(warehouse, "select sum(rows_quarantined) from marts.ingest_quarantine_daily") == [
-        (len(ROWS),)
+        (len(quarantined),)
     ]
 
 

@@ -1,6 +1,8 @@
 """Data quality page: the ingest ledger, the quarantine with reasons, freshness of every mart.
 
 The ledger and quarantine are operational records, not sales: global filters do not apply.
+Rows a mapping excluded on purpose are a fate of their own (the ledger's `rows_excluded`),
+not a quarantine: the figures by reason leave them out; the list shows them with their status.
 """
 
 # ruff: noqa: S608 - statements are composed only of this package's constant fragments
@@ -14,7 +16,7 @@ from dashboards.lib.serving import Section, Serving, run, tables
 
 LEDGER_SQL = """
     select batch_id, source, status, started_at, finished_at, rows_in, rows_loaded,
-        rows_quarantined, rows_duplicate, rows_released, message
+        rows_quarantined, rows_duplicate, rows_excluded, rows_released, message
     from ops.ingest_batches
     order by batch_id desc
     limit 500
@@ -23,6 +25,7 @@ LEDGER_SQL = """
 REASONS_SQL = """
     select table_name, reason_code, status, count(*) as rows
     from ops.quarantine
+    where status != 'excluded'
     group by all
     order by rows desc, table_name, reason_code
 """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -32,6 +32,7 @@ class MappedBatch:
     excluded: pl.DataFrame  # `_source_row`, `reason`, `record` (JSON of the original values)
     source_rows: int  # rows read, all files
     lookup_rows: int = 0  # rows of looked-up-only parts that matched a row they were joined to
+    partial_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def adds_up(self) -> bool:
@@ -167,6 +168,7 @@ class _Run:
             lookup_rows=sum(
                 self._matched_rows(p).height for p in self.mapping.parts.values() if p.is_lookup
             ),
+            partial_columns=self.mapping.partial_columns,
         )
 
     def _tables(self, routed: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import zoneinfo
 from collections.abc import Callable
 from functools import partial
@@ -11,7 +13,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from pipelines.ingest.contract import TABLES
+from pipelines.ingest.contract import TABLES, Table
 from pipelines.ingest.mapping.exprs import derived_expr, row_expr
 from pipelines.ingest.mapping.spec import (
     AGGREGATIONS,
@@ -134,7 +136,18 @@ def load_mapping(path: Path) -> Mapping:
         tables=tables,
         timezone=_timezone(check, source.get("timezone")),
         identical_rows=identical,
+        digest=document_digest(doc),
     )
+
+
+def document_digest(doc: Any) -> str:
+    """sha256 of a canonical JSON dump of a parsed YAML document.
+
+    Parsed, so comments, key order and layout do not change a mapping's identity; what it
+    says does. YAML dates and times are dumped as their ISO text.
+    """
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _part_nodes(check: _Checker, source: dict) -> dict[str, dict]:
@@ -372,11 +385,12 @@ def _table(
     where = f"tables.{name}"
     is_target = name in target_part
     built = {"key", "unpivot", "from_routes", "skip_if_null"}
-    allowed = {"columns", "derive", "table"} | (set() if is_target else built)
+    allowed = {"columns", "derive", "table", "partial"} | (set() if is_target else built)
     check.keys(node, where, allowed, {"columns"})
     table = node.get("table", name)
     if table not in TABLES:
         raise check.fail(f"{where}.table" if "table" in node else where, f"unknown table {table!r}")
+    is_partial = _partial(check, node.get("partial", False), where, TABLES[table])
     if not is_target and ("key" in node) == ("unpivot" in node):
         raise check.fail(
             where, "give exactly one of `key` or `unpivot` (or make it a route target)"
@@ -394,9 +408,12 @@ def _table(
         else None
     )
     given = set(columns_node) | ({unpivot.value, unpivot.name} if unpivot else set())
-    missing = [c for c in contract.required_columns if c not in given]
+    # A partial entry needs the key (to find the entity); the loader keeps the other columns.
+    needed = contract.key if is_partial else contract.required_columns
+    missing = [c for c in needed if c not in given]
     if missing:
-        raise check.fail(f"{where}.columns", f"required column(s) not mapped: {', '.join(missing)}")
+        kind = "key" if is_partial else "required"
+        raise check.fail(f"{where}.columns", f"{kind} column(s) not mapped: {', '.join(missing)}")
     if unpivot and {unpivot.value, unpivot.name} & set(columns_node):
         raise check.fail(
             f"{where}.columns", "the unpivot's `value` and `name` columns come from it"
@@ -428,7 +445,19 @@ def _table(
         unpivot=unpivot,
         from_routes=from_routes,
         skip_if_null=skip,
+        partial=is_partial,
     )
+
+
+def _partial(check: _Checker, value: Any, where: str, contract: Table) -> bool:
+    if not isinstance(value, bool):
+        raise check.fail(f"{where}.partial", "expected true or false")
+    if value and contract.kind != "entity":
+        raise check.fail(
+            f"{where}.partial",
+            f"only entity tables can be updated in part; {contract.name} holds events",
+        )
+    return value
 
 
 def _built_from(

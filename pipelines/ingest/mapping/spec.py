@@ -103,6 +103,7 @@ class TableMapping:
     unpivot: Unpivot | None = None
     from_routes: tuple[str, ...] | None = None
     skip_if_null: tuple[str, ...] = ()
+    partial: bool = False  # updates only `columns` of existing entities, keeps the others
 
     @property
     def is_primary(self) -> bool:
@@ -119,6 +120,7 @@ class Mapping:
     description: str = ""
     timezone: str | None = None
     identical_rows: str = "drop"
+    digest: str = ""  # sha256 of the parsed document: a changed mapping is a new batch identity
 
     @property
     def is_multi_file(self) -> bool:
@@ -133,3 +135,8 @@ class Mapping:
         """Contract tables of the route targets, in the order routes name them."""
         entries = [r.table for p in self.parts.values() for r in p.routes if r.table]
         return list(dict.fromkeys(self.tables[e].table for e in entries))
+
+    @property
+    def partial_columns(self) -> dict[str, tuple[str, ...]]:
+        """Contract tables of `partial: true` entries -> the contract columns they supply."""
+        return {t.table: tuple(t.columns) for t in self.tables.values() if t.partial}

@@ -1,8 +1,10 @@
 -- One row per day x table_name x reason_code x status: how many rows the ingest put in
 -- quarantine that day (the business's local day its batch started), by the table they were meant for,
 -- why (the first reason of each row) and where they stand now (held, waiting for a parent,
--- or released by a later batch). Released rows stay on the day they were quarantined, so
--- the history does not move when a row is released; only its status does.
+-- released by a later batch, or superseded when a corrected mapping replaced their batch).
+-- Released and superseded rows stay on the day they were quarantined, so the history does
+-- not move; only their status does. Rows a mapping excluded on purpose are kept in
+-- ops.quarantine with their reason but are no quarantine: they are not counted here.
 with quarantine as not materialized (
     select * from {{ source('ops', 'quarantine') }}
 ),
@@ -22,6 +24,7 @@ dated as (
     from quarantine
     inner join batches
         on quarantine.batch_id = batches.batch_id
+    where quarantine.status != 'excluded'
 ),
 
 daily as (
