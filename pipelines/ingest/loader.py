@@ -477,17 +477,10 @@ def _source_fates(routed: list[tuple[pl.DataFrame, pl.DataFrame]], expected: int
         rows = pl.concat([fates.select(FATE) for _, fates in routed]) if routed else empty
     else:
         rank = pl.col(FATE).replace_strict(_FATE_ORDER, list(range(len(_FATE_ORDER))))
-        # A source row is its file's row: row numbers repeat across the files of an export.
-        origin = [
-            (pl.col(FILE) if FILE in frame.columns else pl.lit("")).alias(FILE),
-            pl.col(ROW).cast(pl.Int64),
-        ]
         rows = (
             pl.concat(
                 [
-                    fates.join(frame.select(origin).with_row_index(IDX), on=IDX).select(
-                        FILE, ROW, FATE
-                    )
+                    fates.join(_origin(frame).with_row_index(IDX), on=IDX).select(FILE, ROW, FATE)
                     for frame, fates in routed
                 ]
             )
@@ -497,6 +490,12 @@ def _source_fates(routed: list[tuple[pl.DataFrame, pl.DataFrame]], expected: int
         )
     counts = rows.group_by(FATE).len()
     return dict(zip(counts[FATE].to_list(), counts["len"].to_list(), strict=True))
+
+
+def _origin(frame: pl.DataFrame) -> pl.DataFrame:
+    """The source row of each table row: its file's row (row numbers repeat across files)."""
+    file = pl.col(FILE) if FILE in frame.columns else pl.lit("")
+    return frame.select(file.alias(FILE), pl.col(ROW).cast(pl.Int64))
 
 
 def _supersede(con: duckdb.DuckDBPyConnection, old: int) -> None:
