@@ -17,6 +17,9 @@ Format::
       dates: {ShipBy: "%d/%m/%Y"}       # optional: calendar dates (never shifted by zone)
       encoding: gb18030                 # optional reader options: encoding, delimiter,
       delimiter: ";"                    # sheet (XLSX); sniffed / detected when left out
+      format: csv                       # optional: csv (default), whitespace (fields split
+                                        # by runs of spaces/tabs) or fixed_width, which
+      widths: [10, 8, 12]               # needs widths: characters per column, header too
     derive:                             # optional, in order; each may use the ones before
       is_cancellation: "InvoiceNo LIKE 'C%'"       # a Polars SQL expression, or
       position: {row_number_over: [InvoiceNo]}     # 1, 2, ... within equal values, file order
@@ -77,7 +80,7 @@ import polars as pl
 import yaml
 
 from pipelines.ingest.contract import TABLES, load_rank
-from pipelines.ingest.readers import ROW, BatchRejected
+from pipelines.ingest.readers import ROW, TEXT_FORMATS, BatchRejected
 
 AGGREGATIONS = ("first", "last", "first_non_null", "last_non_null", "min", "max")
 _ROUTE = "__mapping_route"
@@ -142,10 +145,18 @@ class Mapping:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    format: str = "csv"
+    widths: tuple[int, ...] | None = None
 
-    def read_options(self) -> dict[str, str]:
+    def read_options(self) -> dict[str, Any]:
         """Keyword arguments for `readers.read_file` (only those the mapping sets)."""
-        options = {"encoding": self.encoding, "delimiter": self.delimiter, "sheet": self.sheet}
+        options = {
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "sheet": self.sheet,
+            "format": None if self.format == "csv" else self.format,
+            "widths": self.widths,
+        }
         return {k: v for k, v in options.items() if v is not None}
 
     @property
@@ -231,9 +242,20 @@ def load_mapping(path: Path) -> Mapping:
     source = check.keys(
         top["source"],
         "source",
-        {"columns", "timezone", "datetimes", "dates", "encoding", "delimiter", "sheet"},
+        {
+            "columns",
+            "timezone",
+            "datetimes",
+            "dates",
+            "encoding",
+            "delimiter",
+            "sheet",
+            "format",
+            "widths",
+        },
         {"columns"},
     )
+    text_format, widths = _layout(check, source)
     columns = check.names(source["columns"], "source.columns")
     timezone = _timezone(check, source.get("timezone"))
     formats = {
@@ -260,7 +282,32 @@ def load_mapping(path: Path) -> Mapping:
         encoding=source.get("encoding"),
         delimiter=source.get("delimiter"),
         sheet=source.get("sheet"),
+        format=text_format,
+        widths=widths,
     )
+
+
+def _layout(check: _Checker, source: dict) -> tuple[str, tuple[int, ...] | None]:
+    """`source.format` and `source.widths`: how the fields of a text file are laid out."""
+    text_format = source.get("format", "csv")
+    if text_format not in TEXT_FORMATS:
+        raise check.fail("source.format", f"{text_format!r}: one of {', '.join(TEXT_FORMATS)}")
+    if text_format != "csv" and "delimiter" in source:
+        raise check.fail("source.delimiter", "only for format csv")
+    if "widths" not in source:
+        if text_format == "fixed_width":
+            raise check.fail("source.widths", "required for format fixed_width")
+        return text_format, None
+    if text_format != "fixed_width":
+        raise check.fail("source.widths", "only for format fixed_width")
+    widths = source["widths"]
+    if (
+        not isinstance(widths, list)
+        or not widths
+        or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths)
+    ):
+        raise check.fail("source.widths", "expected a list of positive integers (characters)")
+    return text_format, tuple(widths)
 
 
 def _timezone(check: _Checker, value: Any) -> str | None:
