@@ -35,6 +35,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from pipelines.ingest.contract import TABLES, load_rank
 
@@ -613,11 +614,21 @@ def _jsonl_as_text(data: bytes) -> pl.DataFrame:
 
 
 def _read_parquet(path: Path) -> pl.DataFrame:
+    # Read by pyarrow, not `pl.read_parquet`: on a corrupt page header Polars can ask for an
+    # absurd allocation and abort the whole process (no exception to catch), where Arrow
+    # raises. A value Polars cannot convert may still make it panic (PanicException).
     try:
-        frame = pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
-        # A truncated or corrupt file can make Polars' Rust code panic (PanicException).
+        with pq.ParquetFile(path, memory_map=True) as parquet:
+            frame = pl.from_arrow(parquet.read())
+    except (
+        pa.ArrowException,
+        OSError,
+        UnicodeDecodeError,
+        pl.exceptions.PolarsError,
+        pl.exceptions.PanicException,
+    ) as exc:
         raise BatchRejected(path.name, f"cannot read as Parquet: {_first_line(exc)}") from exc
+    assert isinstance(frame, pl.DataFrame)  # a table converts to a frame
     if ROW in frame.columns:
         raise BatchRejected(path.name, f"column name {ROW} is reserved", field=ROW)
     return _with_row_numbers(frame)
