@@ -7,7 +7,19 @@ loader casts to the contract and reports each value that does not cast, naming t
 JSON lines and Parquet keep their native types.
 
 A file that cannot be read at all raises `BatchRejected` naming the file, the line and the
-field when they are known: nothing of such a file is loaded.
+field when they are known: nothing of such a file is loaded. Whatever a parsing library
+raises on a broken file (pyarrow, Polars, the csv and gzip modules) becomes such a
+rejection, including a Polars panic, which arrives as pyo3's `PanicException`, a
+BaseException. Parquet is read by pyarrow: on some corrupt page headers Polars' own reader
+asks for an absurd allocation and aborts the process, which nothing could catch.
+
+Text files may end their lines in LF, CRLF or a lone CR (old Excel and Mac exports) and may
+start with a UTF-8 BOM; line numbers in rejections count every kind of line end. Their
+fields are laid out in one of three formats (the mapping's `source.format`): `csv`
+(delimited and quoted, the default), `whitespace` (fields separated by runs of spaces or
+tabs, no quoting) or `fixed_width` (every line, header included, cut at `widths`
+characters, values trimmed). The two plain layouts are read line by line with Polars string
+expressions; blank lines are skipped in all three.
 
 CSV is parsed by pyarrow, not `pl.read_csv`: Polars silently pads a row that has too few
 fields with nulls (a truncated file or broken quoting would load as half-empty rows), while
