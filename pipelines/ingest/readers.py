@@ -628,10 +628,14 @@ def _jsonl_as_text(data: bytes) -> pl.DataFrame:
 def _read_parquet(path: Path) -> pl.DataFrame:
     # Read by pyarrow, not `pl.read_parquet`: on a corrupt page header Polars can ask for an
     # absurd allocation and abort the whole process (no exception to catch), where Arrow
-    # raises. A value Polars cannot convert may still make it panic (PanicException).
+    # raises. Arrow does not check text while reading: the full validation rejects invalid
+    # UTF-8, which would otherwise reach Polars and DuckDB. A value Polars cannot convert
+    # may still make it panic (PanicException).
     try:
         with pq.ParquetFile(path, memory_map=True) as parquet:
-            frame = pl.from_arrow(parquet.read())
+            table = parquet.read()
+        table.validate(full=True)
+        frame = pl.from_arrow(table)
     except (
         pa.ArrowException,
         OSError,

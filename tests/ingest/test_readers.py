@@ -498,6 +498,17 @@ def test_parquet_that_makes_polars_panic_is_rejected(tmp_path: Path) -> None:
     assert str(caught.value).startswith("orders.parquet: cannot read as Parquet")
 
 
+def test_parquet_with_invalid_utf8_text_is_rejected(tmp_path: Path) -> None:
+    # Arrow reads Parquet text without checking it; unchecked, DuckDB refused it mid-load.
+    out = io.BytesIO()
+    frame = pl.DataFrame({"customer_id": ["C1", "C2"], "customer_name": ["Ann", "Zoë"]})
+    frame.write_parquet(out, compression="uncompressed")
+    broken = out.getvalue().replace("Zoë".encode(), b"Zo\xc3\x28")  # not UTF-8
+    path = _write(tmp_path, "customers.parquet", broken)
+    assert _rejection(path).startswith("customers.parquet: cannot read as Parquet")
+    assert "UTF8" in _rejection(path)
+
+
 @pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9, 0.99])
 def test_truncated_parquet_and_xlsx_are_rejected(tmp_path: Path, fraction: float) -> None:
     sheet = _xlsx(
