@@ -487,10 +487,10 @@ def _quoting_error(text: str, sep: str) -> tuple[int, str] | None:
 
 
 def _numbered_lines(path: Path, encoding: str | None) -> pl.DataFrame:
-    """The file's lines after the header: `line` (1-based physical line number) and `text`.
+    """The file's lines as `line` (1-based physical line number) and `text`, header first.
 
-    Blank lines are skipped, as in CSV. The header line comes back as the frame's first row
-    (line 1) so that both layouts cut it the same way as the data.
+    Blank lines after the header are skipped, as in CSV. The header comes back as the first
+    row (line 1) so that both layouts cut it the same way as the data.
     """
     source = path.name
     text = _decode_all(source, _raw_bytes(path), encoding).removeprefix(_BOM)
