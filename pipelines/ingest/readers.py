@@ -7,7 +7,19 @@ loader casts to the contract and reports each value that does not cast, naming t
 JSON lines and Parquet keep their native types.
 
 A file that cannot be read at all raises `BatchRejected` naming the file, the line and the
-field when they are known: nothing of such a file is loaded.
+field when they are known: nothing of such a file is loaded. Whatever a parsing library
+raises on a broken file (pyarrow, Polars, the csv and gzip modules) becomes such a
+rejection, including a Polars panic, which arrives as pyo3's `PanicException`, a
+BaseException. Parquet is read by pyarrow: on some corrupt page headers Polars' own reader
+asks for an absurd allocation and aborts the process, which nothing could catch.
+
+Text files may end their lines in LF, CRLF or a lone CR (old Excel and Mac exports) and may
+start with a UTF-8 BOM; line numbers in rejections count every kind of line end. Their
+fields are laid out in one of three formats (the mapping's `source.format`): `csv`
+(delimited and quoted, the default), `whitespace` (fields separated by runs of spaces or
+tabs, no quoting) or `fixed_width` (every line, header included, cut at `widths`
+characters, values trimmed). The two plain layouts are read line by line with Polars string
+expressions; blank lines are skipped in all three.
 
 CSV is parsed by pyarrow, not `pl.read_csv`: Polars silently pads a row that has too few
 fields with nulls (a truncated file or broken quoting would load as half-empty rows), while
@@ -27,12 +39,15 @@ import gzip
 import hashlib
 import io
 import json
+import re
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from pipelines.ingest.contract import TABLES, load_rank
 
@@ -47,10 +62,13 @@ SUPPORTED_SUFFIXES = (
     ".parquet",
     ".xlsx",
 )
+TEXT_FORMATS = ("csv", "whitespace", "fixed_width")  # how a text file's fields are laid out
 DELIMITERS = (",", ";", "\t", "|")
 _HEAD_BYTES = 1 << 16  # enough to hold any header line we expect
 _BLOCK_BYTES = 16 << 20  # pyarrow parses blocks in parallel; 16 MiB measured faster than 1
 _FALLBACK_ENCODING = "gb18030"  # superset of GBK / GB2312: exports from Chinese systems
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # LF, CRLF and CR-only (old Excel and Mac exports)
+_BOM = "\ufeff"
 
 
 class BatchRejected(Exception):
@@ -141,26 +159,79 @@ def read_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    format: str = "csv",
+    widths: tuple[int, ...] | None = None,
 ) -> pl.DataFrame:
-    """Read one export file: its rows plus `_source_row` (Int64, 1-based data row number)."""
+    """Read one export file: its rows plus `_source_row` (Int64, 1-based data row number).
+
+    `format` says how the fields of a text file (.csv/.tsv/.txt and their .gz) are laid
+    out: `csv` (delimited, quoted), `whitespace` or `fixed_width` (cut at `widths`).
+    """
     path = Path(path)
-    suffix = _suffix(path)
+    if format not in TEXT_FORMATS:
+        raise ValueError(f"unknown text format {format!r}; one of {', '.join(TEXT_FORMATS)}")
+    if format == "fixed_width" and not widths:
+        raise ValueError("the fixed_width format needs widths")
     if not path.is_file():
         raise BatchRejected(path.name, "no such file")
     if path.stat().st_size == 0:
         raise BatchRejected(path.name, "empty file")
-    if suffix.removesuffix(".gz") in CSV_SUFFIXES:
-        frame = _read_csv(path, encoding, delimiter)
-    elif suffix.removesuffix(".gz") in JSON_SUFFIXES:
-        frame = _read_jsonl(path)
-    elif suffix == ".parquet":
-        frame = _read_parquet(path)
-    elif suffix == ".xlsx":
-        frame = _read_xlsx(path, sheet)
-    else:
-        known = ", ".join(SUPPORTED_SUFFIXES)
-        raise BatchRejected(path.name, f"unsupported file type; supported: {known}")
-    return frame
+    try:
+        return _read(path, encoding, delimiter, sheet, format, widths)
+    except _LIBRARY_ERRORS as exc:
+        # What a reader did not foresee still names the file, never ends in a traceback.
+        raise BatchRejected(path.name, f"cannot read the file: {_first_line(exc)}") from exc
+
+
+# Errors the parsing libraries raise on broken input. A panic in Polars' Rust code arrives as
+# pyo3's PanicException, a BaseException that `except Exception` does not catch.
+_LIBRARY_ERRORS = (
+    pa.ArrowException,
+    pl.exceptions.PolarsError,
+    pl.exceptions.PanicException,
+    csv.Error,
+    UnicodeError,
+    OSError,
+    EOFError,
+    zlib.error,
+)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an error's text (a Rust panic's text runs on for many lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _read(
+    path: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    format: str,
+    widths: tuple[int, ...] | None,
+) -> pl.DataFrame:
+    suffix = _suffix(path)
+    is_text = suffix.removesuffix(".gz") in CSV_SUFFIXES
+    if format != "csv" and not is_text:
+        text_suffixes = ", ".join(CSV_SUFFIXES)
+        raise BatchRejected(
+            path.name, f"the {format} format is for text files ({text_suffixes} and their .gz)"
+        )
+    if format == "whitespace":
+        return _read_whitespace(path, encoding)
+    if format == "fixed_width":
+        return _read_fixed_width(path, encoding, tuple(widths or ()))
+    if is_text:
+        return _read_csv(path, encoding, delimiter)
+    if suffix.removesuffix(".gz") in JSON_SUFFIXES:
+        return _read_jsonl(path)
+    if suffix == ".parquet":
+        return _read_parquet(path)
+    if suffix == ".xlsx":
+        return _read_xlsx(path, sheet)
+    known = ", ".join(SUPPORTED_SUFFIXES)
+    raise BatchRejected(path.name, f"unsupported file type; supported: {known}")
 
 
 def _with_row_numbers(frame: pl.DataFrame) -> pl.DataFrame:
@@ -186,7 +257,15 @@ def _head_bytes(path: Path) -> bytes:
 
 
 def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
+    """The 1-based line of a byte offset; a line ends in LF, CRLF or a lone CR."""
+    breaks = data.count(b"\n", 0, offset) + data.count(b"\r", 0, offset)
+    return breaks - data.count(b"\r\n", 0, offset) + 1
+
+
+def _split_first_line(text: str) -> tuple[str, str | None]:
+    """(first line, the rest or None when there is no line break), any line ending."""
+    parts = _LINE_BREAK.split(text, maxsplit=1)
+    return parts[0], parts[1] if len(parts) > 1 else None
 
 
 # --- CSV --------------------------------------------------------------------------------------
@@ -214,12 +293,14 @@ def sniff_delimiter(header_line: str) -> str:
 
 def _parse_header(source: str, text: str, delimiter: str | None) -> tuple[list[str], str]:
     """(column names, delimiter) from the file's first line; rejects blank or repeated names."""
-    text = text.removeprefix("\ufeff")
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+    first_line, _ = _split_first_line(text.removeprefix(_BOM))
     if not first_line.strip():
         raise BatchRejected(source, "empty file (no header line)", line=1)
     sep = delimiter or sniff_delimiter(first_line)
-    header = next(csv.reader([first_line], delimiter=sep))
+    try:
+        header = next(csv.reader([first_line], delimiter=sep))
+    except csv.Error as exc:
+        raise BatchRejected(source, f"cannot parse the header: {exc}", line=1) from exc
     return _check_names(source, [name.strip() for name in header]), sep
 
 
@@ -327,7 +408,7 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> pl.Dat
             if "invalid UTF8" not in str(exc) or encoding is not None:
                 return _failed_csv(source, _utf8_text(path, encoding), names, sep, exc)
     # Slow path: decode in Python (GB18030, another named encoding).
-    text = _decode_all(source, _raw_bytes(path), encoding).removeprefix("\ufeff")
+    text = _decode_all(source, _raw_bytes(path), encoding).removeprefix(_BOM)
     names, sep = _parse_header(source, text, delimiter)
     try:
         table = _parse_csv(pa.BufferReader(text.encode("utf-8")), names, sep)
@@ -341,7 +422,7 @@ def _utf8_text(path: Path, encoding: str | None = None) -> str:
     data = _raw_bytes(path)
     if encoding is not None:
         _decode_all(path.name, data, encoding)  # rejects naming the undecodable line
-    return data.decode("utf-8", "replace").removeprefix("\ufeff")
+    return data.decode("utf-8", "replace").removeprefix(_BOM)
 
 
 def _finish_csv(
@@ -360,7 +441,7 @@ def _may_have_broken_quoting(frame: pl.DataFrame) -> bool:
     """Whether pyarrow may have accepted broken quoting, which leaves only these traces.
 
     An opening quote never closed swallows the rest of the file into the last record's
-    field (a newline in it) when the field count happens to match; a quote inside a quoted
+    field (a line break in it) when the field count happens to match; a quote inside a quoted
     field that is not doubled (`"a"b"`) ends the quoting early and leaves a stray quote in
     the value (`ab"`). Only then is the file re-read strictly, which is slow.
     """
@@ -369,14 +450,15 @@ def _may_have_broken_quoting(frame: pl.DataFrame) -> bool:
     text = [c for c, dtype in frame.schema.items() if dtype == pl.String]
     traces = frame.select(
         pl.any_horizontal(pl.col(text).str.contains('"', literal=True)).any().alias("quote"),
-        pl.any_horizontal(pl.col(text).last().str.contains("\n", literal=True)).alias("open"),
+        pl.any_horizontal(pl.col(text).last().str.contains("[\r\n]")).alias("open"),
     )
     return bool(traces.row(0)[0] or traces.row(0)[1])
 
 
 def _failed_csv(source: str, text: str, names: list[str], sep: str, exc: Exception) -> pl.DataFrame:
     """A header-only file is an empty frame; anything else pyarrow refused is rejected."""
-    if not text.split("\n", 1)[1:] or not text.split("\n", 1)[1].strip():
+    _, rest = _split_first_line(text)
+    if rest is None or not rest.strip():
         return _with_row_numbers(pl.DataFrame(schema=dict.fromkeys(names, pl.String)))
     found = _locate_bad_record(text, sep, len(names))
     if found is None:  # pyarrow saw something Python's csv accepts: report pyarrow's words
@@ -401,6 +483,101 @@ def _quoting_error(text: str, sep: str) -> tuple[int, str] | None:
         start = reader.line_num + 1
 
 
+# --- whitespace-separated and fixed-width text ---------------------------------------------------
+
+
+def _numbered_lines(path: Path, encoding: str | None) -> pl.DataFrame:
+    """The file's lines as `line` (1-based physical line number) and `text`, header first.
+
+    Blank lines after the header are skipped, as in CSV. The header comes back as the first
+    row (line 1) so that both layouts cut it the same way as the data.
+    """
+    source = path.name
+    text = _decode_all(source, _raw_bytes(path), encoding).removeprefix(_BOM)
+    lines = _LINE_BREAK.split(text)
+    if not lines[0].strip():
+        raise BatchRejected(source, "empty file (no header line)", line=1)
+    return (
+        pl.DataFrame({"text": lines})
+        .with_row_index("line", offset=1)
+        .with_columns(pl.col("line").cast(pl.Int64))
+        .filter((pl.col("line") == 1) | (pl.col("text").str.strip_chars() != ""))
+    )
+
+
+def _reject_first(source: str, lines: pl.DataFrame, bad: pl.Expr, message: pl.Expr) -> None:
+    """Reject naming the first line where `bad` holds, with that line's `message`."""
+    found = lines.filter(bad).head(1).select("line", message.alias("message"))
+    if found.height:
+        line, text = found.row(0)
+        raise BatchRejected(source, text, line=line)
+
+
+def _read_whitespace(path: Path, encoding: str | None) -> pl.DataFrame:
+    """Fields separated by runs of spaces or tabs (a value cannot contain one), no quoting."""
+    lines = _numbered_lines(path, encoding).with_columns(
+        pl.col("text").str.extract_all(r"[^ \t]+").alias("fields")
+    )
+    names = _check_names(path.name, lines.get_column("fields")[0].to_list())
+    body = lines.slice(1)
+    count = pl.col("fields").list.len()
+    _reject_first(
+        path.name,
+        body,
+        count != len(names),
+        pl.format(
+            "expected {} fields, found {} (fields are separated by spaces or tabs; "
+            "a value cannot contain one)",
+            pl.lit(len(names)),
+            count,
+        ),
+    )
+    return _with_row_numbers(
+        body.select(pl.col("fields").list.get(i).alias(name) for i, name in enumerate(names))
+    )
+
+
+def _read_fixed_width(path: Path, encoding: str | None, widths: tuple[int, ...]) -> pl.DataFrame:
+    """Every line, header included, cut at `widths` (characters); values stripped.
+
+    A line must hold every field but the last in full: exports and editors often trim the
+    blanks that pad the last field, so a shorter last field is its value. Text beyond the
+    widths is refused rather than dropped unseen.
+    """
+    source = path.name
+    starts = [sum(widths[:i]) for i in range(len(widths))]
+    cut = [
+        pl.col("text").str.slice(start, width).str.strip_chars()
+        for start, width in zip(starts, widths, strict=True)
+    ]
+    lines = _numbered_lines(path, encoding)
+    header = lines.head(1).select(cut[i].alias(str(i)) for i in range(len(widths))).row(0)
+    names = _check_names(source, list(header))
+    body = lines.slice(1)
+    needed, total = starts[-1], sum(widths)
+    length = pl.col("text").str.len_chars()
+    _reject_first(
+        source,
+        body,
+        length < needed,
+        pl.format(
+            "line has {} characters; the widths need at least {} (a truncated line?)",
+            length,
+            pl.lit(needed),
+        ),
+    )
+    _reject_first(
+        source,
+        body,
+        pl.col("text").str.slice(total).str.strip_chars() != "",
+        pl.lit(f"text beyond the declared widths ({total} characters)"),
+    )
+    values = [
+        pl.when(value != "").then(value).alias(name) for value, name in zip(cut, names, strict=True)
+    ]
+    return _with_row_numbers(body.select(values))
+
+
 # --- JSON lines, Parquet, XLSX ------------------------------------------------------------------
 
 
@@ -419,7 +596,9 @@ def _locate_bad_json(source: str, data: bytes) -> BatchRejected | None:
 
 def _read_jsonl(path: Path) -> pl.DataFrame:
     source = path.name
-    data = _raw_bytes(path)
+    # One record per line, whatever the line ending: a JSON string cannot hold a raw CR.
+    data = _raw_bytes(path).removeprefix(_BOM.encode())
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if not data.strip():
         raise BatchRejected(source, "empty file")
     try:
@@ -447,10 +626,25 @@ def _jsonl_as_text(data: bytes) -> pl.DataFrame:
 
 
 def _read_parquet(path: Path) -> pl.DataFrame:
+    # Read by pyarrow, not `pl.read_parquet`: on a corrupt page header Polars can ask for an
+    # absurd allocation and abort the whole process (no exception to catch), where Arrow
+    # raises. Arrow does not check text while reading: the full validation rejects invalid
+    # UTF-8, which would otherwise reach Polars and DuckDB. A value Polars cannot convert
+    # may still make it panic (PanicException).
     try:
-        frame = pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise BatchRejected(path.name, f"cannot read as Parquet: {exc}") from exc
+        with pq.ParquetFile(path, memory_map=True) as parquet:
+            table = parquet.read()
+        table.validate(full=True)
+        frame = pl.from_arrow(table)
+    except (
+        pa.ArrowException,
+        OSError,
+        UnicodeDecodeError,
+        pl.exceptions.PolarsError,
+        pl.exceptions.PanicException,
+    ) as exc:
+        raise BatchRejected(path.name, f"cannot read as Parquet: {_first_line(exc)}") from exc
+    assert isinstance(frame, pl.DataFrame)  # a table converts to a frame
     if ROW in frame.columns:
         raise BatchRejected(path.name, f"column name {ROW} is reserved", field=ROW)
     return _with_row_numbers(frame)
@@ -470,8 +664,9 @@ def _read_xlsx(path: Path, sheet: str | None) -> pl.DataFrame:
             drop_empty_cols=False,
             raise_if_empty=False,
         )
-    except Exception as exc:  # fastexcel raises its own types for missing sheets, bad zips
-        raise BatchRejected(source, f"cannot read as XLSX: {exc}") from exc
+    except (Exception, pl.exceptions.PanicException) as exc:
+        # fastexcel raises its own types for missing sheets and bad zips; Polars may panic.
+        raise BatchRejected(source, f"cannot read as XLSX: {_first_line(exc)}") from exc
     if raw.height == 0:
         raise BatchRejected(source, "empty sheet (no header row)")
     header = [None if v is None else str(v).strip() for v in raw.row(0)]

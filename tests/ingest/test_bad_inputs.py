@@ -933,6 +933,51 @@ CATALOGUE: list[Case] = [
             ),
         ),
     ),
+    # Line endings (old Excel and Mac exports end lines in a lone CR)
+    Case(
+        "cr_only_bom_export",
+        (
+            Step(
+                "products.csv",
+                "\r".join(
+                    [
+                        "\ufeffsku,product_name,list_price",
+                        "P1,Tea,9.90",
+                        "P2,Rice,abc",
+                        'P3,"Tea\rset",12',
+                    ]
+                ).encode(),
+                Rows("partial", loaded=2, quarantined=1, held=((2, "list_price", "type", "held"),)),
+            ),
+        ),
+        stored=(
+            (
+                "SELECT sku, product_name FROM raw.products ORDER BY 1",
+                [("P1", "Tea"), ("P3", "Tea\rset")],
+            ),
+        ),
+    ),
+    Case(
+        "crlf_export",
+        (
+            Step(
+                "customers.csv",
+                b"customer_id,customer_name\r\nC1,Li\r\nC2,Wang\r\n",
+                Rows("loaded", 2),
+            ),
+        ),
+        stored=((CUSTOMERS_SQL, [("C1", "Li"), ("C2", "Wang")]),),
+    ),
+    Case(
+        "cr_only_short_row",
+        (
+            Step(
+                "customers.csv",
+                b"customer_id,customer_name\rC1,Li\rC2,Wang\rC3\rC4,Ann\r",
+                Rejected("customers.csv, line 4", "expected 2 fields, found 1"),
+            ),
+        ),
+    ),
     # Formats and delimiters
     Case(
         "xlsx_with_typed_cells",
@@ -1199,6 +1244,20 @@ def test_cli_ingest_exits_1_naming_file_line_and_field_of_each_rejected_file(
     assert "1 row(s) quarantined: see `orderlens quarantine list`" in stderr
     assert "customers__ok.csv │ partial │ 2 │ 1 │ 1 │ 0" in _one_line(done.stdout)
     assert _query(settings, CUSTOMERS_SQL) == [("C2", "Li")]
+
+
+@pytest.mark.slow
+def test_cli_ingest_loads_a_cr_only_file_with_a_bom_and_exits_0(
+    settings: Settings, tmp_path: Path
+) -> None:
+    [path] = _files(
+        tmp_path, {"customers.csv": b"\xef\xbb\xbfcustomer_id,customer_name\rC1,Li\rC2,Wang\r"}
+    )
+    done = _cli("ingest", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "customers.csv │ loaded │ 2 │ 2 │ 0 │ 0" in _one_line(done.stdout)
+    assert _query(settings, CUSTOMERS_SQL) == [("C1", "Li"), ("C2", "Wang")]
 
 
 @pytest.mark.slow

@@ -31,8 +31,9 @@ from pipelines.ingest.mapping.spec import (
     Unpivot,
     Value,
 )
+from pipelines.ingest.readers import TEXT_FORMATS
 
-_READ_KEYS = {"encoding", "delimiter", "sheet"}
+_READ_KEYS = {"encoding", "delimiter", "sheet", "format", "widths"}
 _PART_KEYS = {"columns", "datetimes", "dates"} | _READ_KEYS
 _VALUE_KINDS = {"column", "const", "expr", "row_number_over", "coalesce", "greatest", "content_key"}
 
@@ -150,6 +151,34 @@ def document_digest(doc: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _read_options(check: _Checker, node: dict, where: str) -> dict[str, Any]:
+    """Keyword arguments for `readers.read_file`: the reader options the part sets, its text
+    layout checked (`format`: csv, the default, whitespace or fixed_width with `widths`)."""
+    options = {k: node[k] for k in sorted(_READ_KEYS) if node.get(k) is not None}
+    text_format = options.pop("format", "csv")
+    if text_format not in TEXT_FORMATS:
+        raise check.fail(f"{where}.format", f"{text_format!r}: one of {', '.join(TEXT_FORMATS)}")
+    if text_format != "csv" and "delimiter" in options:
+        raise check.fail(f"{where}.delimiter", "only for format csv")
+    if text_format != "csv":
+        options["format"] = text_format
+    if "widths" not in options:
+        if text_format == "fixed_width":
+            raise check.fail(f"{where}.widths", "required for format fixed_width")
+        return options
+    if text_format != "fixed_width":
+        raise check.fail(f"{where}.widths", "only for format fixed_width")
+    widths = options["widths"]
+    if (
+        not isinstance(widths, list)
+        or not widths
+        or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths)
+    ):
+        raise check.fail(f"{where}.widths", "expected a list of positive integers (characters)")
+    options["widths"] = tuple(widths)
+    return options
+
+
 def _part_nodes(check: _Checker, source: dict) -> dict[str, dict]:
     files = source["files"]
     if not isinstance(files, dict) or not files:
@@ -232,7 +261,7 @@ def _parts(
             joins=tuple(joins),
             derive=derive,
             routes=part_routes,
-            read={k: node[k] for k in sorted(_READ_KEYS) if node.get(k) is not None},
+            read=_read_options(check, node, where),
         )
         frames[name] = frame
     looked_up = {j.part for p in parts.values() for j in p.joins}
