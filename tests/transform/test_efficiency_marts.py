@@ -11,8 +11,8 @@ Order timelines of the fixture (order_events.csv; first occurrence of each event
   O9 store WH-E  cancelled 03-03 after allocation
   O10 app WH-S   delivered 03-11 12:00, returned 03-12 08:00 (= the order clock)
 
-Orders whose events are out of order, added for this module (OUT_OF_ORDER_*, week of Mon
-2025-12-01, web and phone, WH-E):
+Orders whose events are out of order, added for this module (tests/fixtures/out_of_order.py,
+week of Mon 2025-12-01, web and phone, WH-E):
   X1 web         rec 12-01 08:00, conf +1h, alloc +3h, ship 12-02 11:00, deliv 12-01 20:00
                  (before shipping), paid 12-02 12:00 (after delivery, by card); promised 12-03
   X2 web approval rec 12-02 08:00, conf +1h, alloc 09:30, ship 10:00, appr 12-03 09:00
@@ -23,7 +23,6 @@ Orders whose events are out of order, added for this module (OUT_OF_ORDER_*, wee
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -32,53 +31,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from tests.fixtures.business import BUSINESS_DIR, load_business_raw
+from tests.fixtures.business import load_business_raw
+from tests.fixtures.out_of_order import business_with_out_of_order_events
 from tests.fixtures.warehouse import dbt_build_selected
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_efficiency")]
-
-OUT_OF_ORDER_ORDERS = """\
-X1,C1,web,2025-12-01T08:00:00Z,2025-12-03,CNY,0.00,0.00,,,,,card,false,
-X2,C1,web,2025-12-02T08:00:00Z,2025-12-05,CNY,0.00,0.00,,,,,alipay,true,
-X3,C4,phone,2025-12-03T06:00:00Z,2025-12-06,CNY,0.00,0.00,,,,,card,false,
-X4,C1,web,2025-12-03T08:00:00Z,2025-12-05,CNY,0.00,0.00,,,,,cash_on_delivery,false,
-"""
-
-OUT_OF_ORDER_EVENTS = """\
-X1,received,2025-12-01T08:00:00Z,,,
-X1,confirmed,2025-12-01T09:00:00Z,,,
-X1,allocated,2025-12-01T11:00:00Z,WH-E,,
-X1,shipped,2025-12-02T11:00:00Z,WH-E,,
-X1,delivered,2025-12-01T20:00:00Z,WH-E,,
-X1,paid,2025-12-02T12:00:00Z,,,
-X2,received,2025-12-02T08:00:00Z,,,
-X2,confirmed,2025-12-02T09:00:00Z,,,
-X2,allocated,2025-12-02T09:30:00Z,WH-E,,
-X2,shipped,2025-12-02T10:00:00Z,WH-E,,
-X2,approved,2025-12-03T09:00:00Z,,,
-X2,delivered,2025-12-08T10:00:00Z,WH-E,,
-X3,received,2025-12-03T06:00:00Z,,,
-X3,confirmed,2025-12-03T07:00:00Z,,,
-X3,allocated,2025-12-03T08:00:00Z,WH-E,,
-X3,cancelled,2025-12-03T10:00:00Z,WH-E,,
-X3,shipped,2025-12-03T12:00:00Z,WH-E,,
-X4,received,2025-12-03T08:00:00Z,,,
-X4,confirmed,2025-12-03T09:00:00Z,,,
-X4,allocated,2025-12-03T10:00:00Z,WH-E,,
-X4,shipped,2025-12-03T12:00:00Z,WH-E,,
-X4,delivered,2025-12-04T12:00:00Z,WH-E,,
-X4,paid,2025-12-04T13:00:00Z,,,
-"""
-
-
-def business_with_out_of_order_events(folder: Path) -> Path:
-    """The fixture business plus the orders X1-X4, whose events are out of order."""
-    shutil.copytree(BUSINESS_DIR, folder)
-    with (folder / "orders.csv").open("a", encoding="utf-8") as orders:
-        orders.write(OUT_OF_ORDER_ORDERS)
-    with (folder / "order_events.csv").open("a", encoding="utf-8") as events:
-        events.write(OUT_OF_ORDER_EVENTS)
-    return folder
 
 
 @pytest.fixture(scope="module")
