@@ -31,6 +31,8 @@ STATUS_COLUMNS = (
     "stage",
     "current_stage",
     "late_stage",
+    "stage_left_out",
+    "rule_code",
     "alert_type",
     "ticket_type",
     "topic",

@@ -1,4 +1,5 @@
-"""Data quality: the ingest ledger, the quarantine with reasons, freshness of every mart."""
+"""Data quality: the ingest ledger, the quarantine with reasons, out-of-order order events,
+freshness of every mart."""
 
 from __future__ import annotations
 
@@ -41,3 +42,18 @@ if reasons is not None:
     quarantine = ui.usable(data["quarantine"], lang)
     if quarantine is not None:
         ui.table(quarantine, "quality-quarantine", lang, height=320)
+
+st.subheader(t("event_anomalies", lang))
+st.caption(t("event_anomalies_note", lang))
+anomaly_rules = ui.usable(data["anomaly_rules"], lang)
+if anomaly_rules is not None:
+    ui.chart(
+        charts.bars(
+            anomaly_rules, lang, "rule_code", "orders", t("event_anomaly_rules", lang), money=False
+        ),
+        "quality-anomaly-rules",
+    )
+    ui.table(anomaly_rules, "quality-anomaly-rules", lang)
+    anomalies = ui.usable(data["anomalies"], lang)
+    if anomalies is not None:
+        ui.table(anomalies, "quality-anomalies", lang, height=320)

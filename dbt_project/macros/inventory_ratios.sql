@@ -21,12 +21,17 @@
     end
 {%- endmacro %}
 
-{#- Sell-through: units sold over units sold plus the units left at the period's end
+{#- Sell-through's denominator: units sold plus the units left at the period's end
     (negative book stock counts as none left). -#}
+{% macro sell_through_base(units_sold, ending_on_hand) -%}
+    ({{ units_sold }} + greatest({{ ending_on_hand }}, 0))
+{%- endmacro %}
+
+{#- Sell-through: units sold over sell_through_base. -#}
 {% macro sell_through(units_sold, ending_on_hand) -%}
     case
-        when {{ units_sold }} + greatest({{ ending_on_hand }}, 0) > 0
+        when {{ sell_through_base(units_sold, ending_on_hand) }} > 0
             then cast({{ units_sold }} as double)
-            / cast({{ units_sold }} + greatest({{ ending_on_hand }}, 0) as double)
+            / cast({{ sell_through_base(units_sold, ending_on_hand) }} as double)
     end
 {%- endmacro %}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+from collections.abc import Iterator
 
 import duckdb
 import polars as pl
@@ -10,8 +12,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards.lib import ui
-from pipelines.warehouse import serving_path
+from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import publish, serving_path
 from tests.dashboards.conftest import APP
+from tests.fixtures.out_of_order import add_order_shipped_before_approval
+from tests.fixtures.warehouse import dbt_build_selected
 
 PAGES = [
     "pages/overview.py",
@@ -145,3 +150,44 @@ def test_excel_download_holds_the_translated_table():
     assert shown.columns == ["客群", "客户数"]
     back = pl.read_excel(io.BytesIO(ui._xlsx(shown)))
     assert back.row(0) == ("冠军客户", 3)
+
+
+@pytest.fixture(scope="module")
+def out_of_order_data(
+    published: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """The fixture business plus X5, handed to the carrier before approval, published."""
+    data_dir = tmp_path_factory.mktemp("out_of_order") / "data"
+    data_dir.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ORDERLENS_DATA_DIR", str(data_dir))
+        settings = get_settings()
+    shutil.copyfile(published.warehouse_path, settings.warehouse_path)
+    add_order_shipped_before_approval(settings.warehouse_path, batch_id=1)
+    dbt_build_selected(settings.warehouse_path, data_dir / "dbt", "+order_event_anomalies")
+    publish(settings)
+    yield settings
+
+
+def _tables(at: AppTest) -> list[pl.DataFrame]:
+    return [pl.from_pandas(element.value) for element in at.dataframe]
+
+
+def test_data_quality_page_says_when_no_order_has_out_of_order_events(with_data):
+    at = _open("pages/data_quality.py")
+    assert not at.exception
+    assert "Orders with out-of-order events" in [h.value for h in at.subheader]
+    assert not any("Rule" in table.columns for table in _tables(at))
+
+
+def test_data_quality_page_counts_out_of_order_orders_by_rule_with_examples(
+    out_of_order_data, monkeypatch
+):
+    monkeypatch.setenv("ORDERLENS_DATA_DIR", str(out_of_order_data.data_dir))
+    at = _open("pages/data_quality.py")
+    assert not at.exception
+    rules, examples = [table for table in _tables(at) if "Rule" in table.columns]
+    assert rules.rows() == [("Shipped before approved", 1)]
+    (example,) = examples.select("Order", "Rule", "Hours out of order", "Stage left out").rows()
+    # X5: shipped 10:00, approved 12:00; a gap in its path (no allocation), not a stage left out
+    assert example == ("X5", "Shipped before approved", 2.0, None)

@@ -9,7 +9,7 @@ import pytest
 
 from dashboards.lib import serving
 from dashboards.lib.filters import Filters
-from dashboards.lib.queries import common, customers, quality, sales
+from dashboards.lib.queries import common, customers, efficiency, quality, sales
 from pipelines.settings import Settings
 from pipelines.warehouse import publish
 
@@ -96,3 +96,16 @@ def test_tracing_records_the_sql_and_bound_values(srv):
         sales.trend(srv, ALL, "week")
     assert len(log) == 1
     assert log[0][1]["start"] == ALL.start and "channels" in log[0][1]
+
+
+def test_fulfilment_rates_of_several_rows_divide_summed_counts(srv):
+    fulfilment = efficiency.page_data(srv, ALL)["fulfilment"]
+    assert isinstance(fulfilment, pl.DataFrame)
+    week = fulfilment.filter(pl.col("week_start") == date(2026, 3, 2)).to_dicts()[0]
+    # Week of 03-02: O8 (email) still open, O9 (store) cancelled after allocation. Nothing was
+    # delivered, yet O9's outcome is known: not in full, not OTIF (a rate weighted by
+    # delivered orders would have no value here).
+    assert (week["in_full_rate"], week["otif_rate"], week["on_time_rate"]) == (0.0, 0.0, None)
+    # Week of 02-09: O6 (phone, 3 of 4 units, on time) and O7 (web, in full, late).
+    week = fulfilment.filter(pl.col("week_start") == date(2026, 2, 9)).to_dicts()[0]
+    assert (week["on_time_rate"], week["in_full_rate"], week["otif_rate"]) == (0.5, 0.5, 0.0)

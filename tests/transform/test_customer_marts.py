@@ -151,3 +151,21 @@ def test_customer_cohorts_retention_and_repeat_rate(warehouse: Path) -> None:
         # March: C4 (O9): 1 / 2
         (date(2026, 2, 1), 1, 2, 1, 0.5, 0.5),
     ]
+
+
+def test_churn_ratio_sits_beside_its_expected_gap(warehouse: Path) -> None:
+    rows = query(
+        warehouse,
+        "select customer_id, days_since_last_order, expected_gap_days, churn_ratio "
+        "from marts.customer_summary order by customer_id",
+    )
+    # Own mean gaps C1 20, C2 63, C4 20; one-order C3 and C5: their median, 20.
+    assert [(r[0], r[2]) for r in rows] == [
+        ("C1", 20.0),
+        ("C2", 63.0),
+        ("C3", 20.0),
+        ("C4", 20.0),
+        ("C5", 20.0),
+    ]
+    for _, days, expected_gap, ratio in rows:
+        assert ratio == pytest.approx(days / expected_gap)

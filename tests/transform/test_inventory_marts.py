@@ -118,6 +118,7 @@ def test_monthly_turnover_of_sku_a_in_january(marts) -> None:
     assert row["turnover"] == pytest.approx(20 / 47)
     assert row["days_of_inventory"] == pytest.approx(30 * 47 / 20)  # 70.5
     assert row["sell_through"] == pytest.approx(2 / (2 + 3))
+    assert (row["units_sold"], row["units_sold_and_left"]) == (2, 2 + 3)
     assert row["stockout_days"] == 0
 
 
@@ -128,6 +129,7 @@ def test_monthly_turnover_and_lost_demand_of_sku_a_in_february(marts) -> None:
     assert row["turnover"] == pytest.approx(30 / (270 / 28))  # COGS 3 x 10
     assert row["days_of_inventory"] == pytest.approx(9.0)  # 28 x (270/28) / 30
     assert row["sell_through"] == pytest.approx(1.0)  # 3 / (3 + 0)
+    assert row["units_sold_and_left"] == 3
     assert row["stockout_days"] == 19  # 02-10 .. 02-28
     # In-stock days in 02-01..02-28: 02-01..02-09 and 02-10 (sold 3 before running out):
     # 3 units / 10 days = 0.3 a day; 19 stockout days x 0.3 = 5.7 units lost.

@@ -13,15 +13,19 @@ Quarantined rows:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from tests.fixtures.business import load_business_raw
 from tests.fixtures.quarantine import Quarantined, add_batch, add_quarantined
 from tests.fixtures.warehouse import dbt_build_selected, run_dbt
+
+QUALITY_MARTS = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts" / "quality"
 
 SELECTION = "source:ops+"
 ROWS = [
@@ -100,3 +104,14 @@ def test_a_quarantined_row_of_an_unknown_batch_fails_its_check(
     failed = run_dbt(copy, tmp_path / "after", *check)
     assert failed.returncode != 0
     assert "FAIL 1 quarantine_rows_name_a_known_batch" in failed.stdout, failed.stdout[-3000:]
+
+
+def test_every_event_order_rule_of_the_model_is_an_accepted_rule_code() -> None:
+    sql = (QUALITY_MARTS / "order_event_anomalies.sql").read_text(encoding="utf-8")
+    rules = re.findall(r"\('(\w+)', '\w+', '\w+'\)", sql)
+    models = yaml.safe_load((QUALITY_MARTS / "_quality.yml").read_text(encoding="utf-8"))
+    [model] = [m for m in models["models"] if m["name"] == "order_event_anomalies"]
+    [column] = [c for c in model["columns"] if c["name"] == "rule_code"]
+    [accepted] = [t["accepted_values"] for t in column["data_tests"] if "accepted_values" in t]
+    assert len(rules) == 15
+    assert rules == accepted["arguments"]["values"]

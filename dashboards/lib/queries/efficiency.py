@@ -40,20 +40,25 @@ BOTTLENECK_SQL = f"""
     order by e.week_start
 """
 
-# Rates over several weeks or groups: each weekly rate weighted by its delivered orders (the
-# mart keeps the counts, not every rate's own denominator).
-_WEIGHTED = (
-    "cast(sum(e.{rate} * e.delivered_orders) filter (where e.{rate} is not null)"
-    " / nullif(sum(e.delivered_orders) filter (where e.{rate} is not null), 0) as double)"
-    " as {rate}"
+# Rates over several weeks or groups: summed numerators over summed denominators (the mart
+# keeps both beside every rate); an average of rates would weigh a quiet week like a busy one.
+_SUMMED = "cast(sum(e.{numerator}) / nullif(sum(e.{denominator}), 0) as double) as {rate}"
+RATES = {
+    "on_time_rate": ("on_time_orders", "on_time_known_orders"),
+    "in_full_rate": ("in_full_orders", "in_full_known_orders"),
+    "otif_rate": ("otif_orders", "otif_known_orders"),
+    "perfect_order_rate": ("perfect_orders", "perfect_known_orders"),
+}
+_RATES_SQL = ", ".join(
+    _SUMMED.format(rate=rate, numerator=numerator, denominator=denominator)
+    for rate, (numerator, denominator) in RATES.items()
 )
-RATES = ("on_time_rate", "in_full_rate", "otif_rate", "perfect_order_rate")
 
 FULFILMENT_SQL = f"""
     select e.week_start,
         cast(sum(e.orders) as bigint) as orders,
         cast(sum(e.delivered_orders) as bigint) as delivered_orders,
-        {", ".join(_WEIGHTED.format(rate=rate) for rate in RATES)},
+        {_RATES_SQL},
         cast(sum(e.units_shipped) / nullif(sum(e.units_ordered), 0) as double) as fill_rate
     from marts.fulfilment_rates_weekly as e
     where {_WEEKS} and {_DIMS}
@@ -72,7 +77,7 @@ AT_RISK_SQL = f"""
 
 CARRIERS_SQL = """
     select e.carrier, cast(sum(e.shipments) as bigint) as shipments,
-        cast(sum(e.on_time_shipments) / nullif(sum(e.on_time_shipments + e.late_shipments), 0)
+        cast(sum(e.on_time_shipments) / nullif(sum(e.on_time_known_shipments), 0)
             as double) as on_time_rate,
         cast(sum(e.average_delay_days * e.late_shipments)
             / nullif(sum(e.late_shipments) filter (where e.average_delay_days is not null), 0)

@@ -38,9 +38,8 @@ ON_TIME_SQL = f"""
     select
         case when e.week_start between $start and $end then 'current' else 'previous' end
             as period,
-        cast(sum(e.on_time_rate * e.delivered_orders) filter (where e.on_time_rate is not null)
-            / nullif(sum(e.delivered_orders) filter (where e.on_time_rate is not null), 0)
-            as double) as on_time_rate
+        cast(sum(e.on_time_orders) / nullif(sum(e.on_time_known_orders), 0) as double)
+            as on_time_rate
     from marts.fulfilment_rates_weekly as e
     where (e.week_start between $start and $end or e.week_start between $prev_start and $prev_end)
         and {in_list("channels", "e.channel")} and {in_list("warehouses", "e.warehouse_id")}

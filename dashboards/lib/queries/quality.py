@@ -1,4 +1,5 @@
-"""Data quality page: the ingest ledger, the quarantine with reasons, freshness of every mart.
+"""Data quality page: the ingest ledger, the quarantine with reasons, orders whose events are
+out of order, freshness of every mart.
 
 The ledger and quarantine are operational records, not sales: global filters do not apply.
 Rows a mapping excluded on purpose are a fate of their own (the ledger's `rows_excluded`),
@@ -38,6 +39,22 @@ QUARANTINE_SQL = """
     limit 500
 """
 
+ANOMALY_RULES_SQL = """
+    select rule_code, count(*) as orders
+    from marts.order_event_anomalies
+    group by all
+    order by orders desc, rule_code
+"""
+
+# The newest examples: the orders a user is most likely still able to check at the source.
+ANOMALY_EXAMPLES_SQL = """
+    select ordered_date, order_id, rule_code, expected_first_event, expected_first_at,
+        expected_second_event, expected_second_at, hours_out_of_order, stage_left_out
+    from marts.order_event_anomalies
+    order by ordered_date desc, order_id, rule_code
+    limit 200
+"""
+
 # Allow-list: each mart and the column that says how far its data reaches.
 MART_CLOCKS: dict[str, str] = {
     "marts.daily_sales": "sales_date",
@@ -62,6 +79,7 @@ MART_CLOCKS: dict[str, str] = {
     "marts.orders_at_risk": "as_of_at",
     "marts.carrier_scorecard": "month_start",
     "marts.service_ticket_resolution": "week_start",
+    "marts.order_event_anomalies": "ordered_date",
 }
 
 
@@ -104,5 +122,7 @@ def page_data(srv: Serving) -> dict[str, Section]:
         "ledger": run(srv, LEDGER_SQL, {}, ("ops.ingest_batches",)),
         "reasons": run(srv, REASONS_SQL, {}, ("ops.quarantine",)),
         "quarantine": run(srv, QUARANTINE_SQL, {}, ("ops.quarantine",)),
+        "anomaly_rules": run(srv, ANOMALY_RULES_SQL, {}, ("marts.order_event_anomalies",)),
+        "anomalies": run(srv, ANOMALY_EXAMPLES_SQL, {}, ("marts.order_event_anomalies",)),
         "freshness": freshness(srv),
     }

@@ -125,6 +125,7 @@ final as (
         customer_tickets.average_satisfaction,
         cast(scored.days_since_last_order as bigint) as days_since_last_order,
         scored.mean_order_gap_days,
+        cast(scored.expected_gap_days as double) as expected_gap_days,
         cast(scored.days_since_last_order as double) / scored.expected_gap_days
             as churn_ratio,
         case

@@ -48,17 +48,23 @@ stage_stats as (
     group by week_start, stage, stage_number
 ),
 
-shares as (
+ranked as (
     select
         *,
-        case
-            when sum(mean_duration_hours) over (partition by week_start) > 0
-                then mean_duration_hours / sum(mean_duration_hours) over (partition by week_start)
-        end as mean_duration_share,
+        sum(mean_duration_hours) over (partition by week_start) as stage_means_total_hours,
         row_number() over (
             partition by week_start order by mean_duration_hours desc, stage_number asc
         ) as stage_rank
     from stage_stats
+),
+
+shares as (
+    select
+        *,
+        case
+            when stage_means_total_hours > 0 then mean_duration_hours / stage_means_total_hours
+        end as mean_duration_share
+    from ranked
 ),
 
 final as (
@@ -68,6 +74,7 @@ final as (
         cast(orders as bigint) as orders,
         cast(mean_duration_hours as double) as mean_duration_hours,
         cast(p90_duration_hours as double) as p90_duration_hours,
+        cast(stage_means_total_hours as double) as stage_means_total_hours,
         cast(mean_duration_share as double) as mean_duration_share
     from shares
     where stage_rank = 1

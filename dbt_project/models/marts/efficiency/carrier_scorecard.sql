@@ -79,6 +79,7 @@ final as (
             as delivered_shipments,
         cast(sum(case when is_on_time then 1 else 0 end) as bigint) as on_time_shipments,
         cast(sum(case when not is_on_time then 1 else 0 end) as bigint) as late_shipments,
+        cast(count(is_on_time) as bigint) as on_time_known_shipments,
         case
             when count(is_on_time) > 0
                 then

@@ -1,7 +1,8 @@
 -- One row per week (of the ORDERED date, Monday start) x channel x warehouse: how the
 -- orders placed that week were fulfilled. Each rate is over the orders whose outcome is
--- known (the non-null flags of order_fulfilment); counts are kept beside the rates so
--- readers can add weeks up. fill_rate = units shipped / units ordered, cancelled orders
+-- known (the non-null flags of order_fulfilment). Every rate sits beside its numerator and
+-- denominator, so readers roll weeks and groups up by summing counts, never by averaging
+-- rates. fill_rate = units shipped / units ordered, cancelled orders
 -- left out (a customer's cancellation is not a failure to ship). return_rate is over
 -- delivered orders. warehouse_id is null for orders never allocated.
 with fulfilment as not materialized (
@@ -46,6 +47,10 @@ final as (
         cast(in_full_orders as bigint) as in_full_orders,
         cast(otif_orders as bigint) as otif_orders,
         cast(perfect_orders as bigint) as perfect_orders,
+        cast(on_time_known_orders as bigint) as on_time_known_orders,
+        cast(in_full_known_orders as bigint) as in_full_known_orders,
+        cast(otif_known_orders as bigint) as otif_known_orders,
+        cast(perfect_known_orders as bigint) as perfect_known_orders,
         cast(units_ordered as bigint) as units_ordered,
         cast(units_shipped as bigint) as units_shipped,
         case when on_time_known_orders > 0 then cast(on_time_orders as double) / on_time_known_orders end

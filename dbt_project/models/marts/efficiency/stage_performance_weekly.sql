@@ -12,7 +12,7 @@
 -- the week it ENDED. orders_in_progress: orders that had started the stage and neither
 -- finished it nor been cancelled by the end of the week (for the clock's own week: by
 -- the clock). share_of_cycle: the stage's mean duration over the mean order cycle of the
--- orders delivered in the same week, warehouse and channel.
+-- orders delivered in the same week, warehouse and channel (mean_cycle_hours, kept beside it).
 -- warehouse_id is null for orders not allocated yet.
 -- Incremental: a run re-derives the weeks from the earliest week an order new batches
 -- touched (int_changed_orders) was received in, or from the week holding
@@ -215,6 +215,7 @@ final as (
         cast(joined.p50_duration_hours as double) as p50_duration_hours,
         cast(joined.p90_duration_hours as double) as p90_duration_hours,
         cast(joined.mean_duration_hours as double) as mean_duration_hours,
+        cast(cycles.mean_cycle_hours as double) as mean_cycle_hours,
         case
             when cycles.mean_cycle_hours > 0
                 then cast(joined.mean_duration_hours / cycles.mean_cycle_hours as double)

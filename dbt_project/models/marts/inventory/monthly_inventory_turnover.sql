@@ -85,6 +85,8 @@ final as (
         {{ days_of_inventory('days_observed', 'cogs', 'average_inventory_value') }}
             as days_of_inventory,
         cast(ending_on_hand as bigint) as ending_on_hand,
+        cast({{ sell_through_base('units_sold', 'ending_on_hand') }} as bigint)
+            as units_sold_and_left,
         {{ sell_through('units_sold', 'ending_on_hand') }} as sell_through,
         cast(stockout_days as bigint) as stockout_days,
         case
