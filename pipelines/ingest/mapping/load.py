@@ -147,8 +147,17 @@ def document_digest(doc: Any) -> str:
     Parsed, so comments, key order and layout do not change a mapping's identity; what it
     says does. YAML dates and times are dumped as their ISO text.
     """
-    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+    canonical = json.dumps(_text_keys(doc), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _text_keys(node: Any) -> Any:
+    """The document with every mapping key as text (YAML reads an unquoted `on:` as true)."""
+    if isinstance(node, dict):
+        return {str(k): _text_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_text_keys(v) for v in node]
+    return node
 
 
 def _read_options(check: _Checker, node: dict, where: str) -> dict[str, Any]:
