@@ -229,6 +229,21 @@ def test_product_sales_abc_classes_and_movers(warehouse: Path) -> None:
     ]  # fmt: skip
 
 
+def test_product_sales_revenue_share_carries_its_numerator_and_denominator(
+    warehouse: Path,
+) -> None:
+    rows = query(
+        warehouse,
+        "select sku, cumulative_net_revenue, total_net_revenue, cumulative_revenue_share "
+        "from marts.product_sales order by revenue_rank",
+    )
+    # Cumulative net revenue by rank: B 1400, C 1785, A 1935, D 1975, of 1975 in all.
+    total = Decimal("1975")
+    expected = [("SKU-B", 1400), ("SKU-C", 1785), ("SKU-A", 1935), ("SKU-D", 1975)]
+    assert [r[:3] for r in rows] == [(sku, Decimal(n), total) for sku, n in expected]
+    assert [r[3] for r in rows] == pytest.approx([n / 1975 for _, n in expected])
+
+
 def test_daily_sales_incremental_run_adds_a_new_day_and_keeps_the_rest(
     warehouse: Path, tmp_path: Path
 ) -> None:

@@ -108,6 +108,8 @@ final as (
         first_sale_date,
         last_sale_date,
         cast(revenue_rank as bigint) as revenue_rank,
+        cast(cumulative_net_revenue as decimal(18, 2)) as cumulative_net_revenue,
+        cast(total_net_revenue as decimal(18, 2)) as total_net_revenue,
         cumulative_revenue_share,
         case
             when net_revenue <= 0 or preceding_revenue_share is null then 'C'
