@@ -96,8 +96,7 @@ combos as (
         ) as first_week_start,
         count(*) filter (where {{ local_ts('durations.started_at') }} < window_start.first_week)
         - count(*) filter (
-            where {{ local_ts('coalesce(durations.ended_at, durations.cancelled_at)') }}
-                < window_start.first_week
+            where {{ local_ts('coalesce(durations.ended_at, durations.cancelled_at)') }} < window_start.first_week
         ) as progress_before
     from durations
     cross join window_start
