@@ -42,23 +42,17 @@ BOTTLENECK_SQL = f"""
 
 # Rates over several weeks or groups: summed numerators over summed denominators (the mart
 # keeps both beside every rate); an average of rates would weigh a quiet week like a busy one.
-_SUMMED = "cast(sum(e.{numerator}) / nullif(sum(e.{denominator}), 0) as double) as {rate}"
-RATES = {
-    "on_time_rate": ("on_time_orders", "on_time_known_orders"),
-    "in_full_rate": ("in_full_orders", "in_full_known_orders"),
-    "otif_rate": ("otif_orders", "otif_known_orders"),
-    "perfect_order_rate": ("perfect_orders", "perfect_known_orders"),
-}
-_RATES_SQL = ", ".join(
-    _SUMMED.format(rate=rate, numerator=numerator, denominator=denominator)
-    for rate, (numerator, denominator) in RATES.items()
-)
-
 FULFILMENT_SQL = f"""
     select e.week_start,
         cast(sum(e.orders) as bigint) as orders,
         cast(sum(e.delivered_orders) as bigint) as delivered_orders,
-        {_RATES_SQL},
+        cast(sum(e.on_time_orders) / nullif(sum(e.on_time_known_orders), 0) as double)
+            as on_time_rate,
+        cast(sum(e.in_full_orders) / nullif(sum(e.in_full_known_orders), 0) as double)
+            as in_full_rate,
+        cast(sum(e.otif_orders) / nullif(sum(e.otif_known_orders), 0) as double) as otif_rate,
+        cast(sum(e.perfect_orders) / nullif(sum(e.perfect_known_orders), 0) as double)
+            as perfect_order_rate,
         cast(sum(e.units_shipped) / nullif(sum(e.units_ordered), 0) as double) as fill_rate
     from marts.fulfilment_rates_weekly as e
     where {_WEEKS} and {_DIMS}
