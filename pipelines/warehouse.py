@@ -201,6 +201,46 @@ def superseded_since_last_build(warehouse: Path) -> bool:
     return bool(newer)
 
 
+def built_timezone(warehouse: Path) -> str | None:
+    """The business time zone of the last whole build of this warehouse (None: no build yet).
+
+    Watermarks from before the zone was recorded were built in UTC.
+    """
+    if not warehouse.exists():
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = {
+            name
+            for (name,) in con.sql(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'ops' and table_name = 'build_watermarks'"
+            ).fetchall()
+        }
+        if not columns:
+            return None
+        if "business_timezone" not in columns:
+            rows = con.sql("select 'UTC' from ops.build_watermarks limit 1").fetchall()
+        else:
+            rows = con.sql(
+                "select business_timezone from ops.build_watermarks order by built_at desc limit 1"
+            ).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def full_build_reason(settings: Settings) -> str | None:
+    """Why the next dbt build must rebuild every incremental model, or None.
+
+    Incremental marts keep what they derived: dates in the business time zone they were built
+    in, and rows of batches a corrected mapping has since replaced.
+    """
+    built_in = built_timezone(settings.warehouse_path)
+    if built_in is not None and built_in != settings.business_timezone:
+        return f"business time zone {built_in} -> {settings.business_timezone}"
+    if superseded_since_last_build(settings.warehouse_path):
+        return "a batch was superseded since the last build"
+    return None
+
+
 @contextmanager
 def writer(
     settings: Settings | None = None, purpose: str = "write"

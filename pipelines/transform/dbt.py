@@ -4,6 +4,7 @@ dbt tests surface as Dagster asset checks; `source('raw', <table>)` maps to the 
 assets `["raw", <table>]` with no glue code.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -27,7 +27,7 @@ from dagster_dbt import (
 from packaging.version import Version, parse
 
 from pipelines.settings import Settings, get_settings
-from pipelines.warehouse import superseded_since_last_build, writer_lock
+from pipelines.warehouse import full_build_reason, writer_lock
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -36,46 +36,19 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
 
-def dbt_env(settings: Settings) -> dict[str, str]:
-    """The environment dbt runs with: the warehouse of this data directory, the business's
-    time zone (dbt_project.yml's var business_timezone)."""
-    return {
-        **os.environ,
-        "ORDERLENS_WAREHOUSE": str(settings.warehouse_path),
-        "ORDERLENS_BUSINESS_TIMEZONE": settings.business_timezone,
+def dbt_vars(settings: Settings) -> list[str]:
+    """dbt's `--vars` for this data directory: the warehouse (profiles.yml) and the business's
+    time zone (dbt_project.yml). Run by hand, dbt reads both from the environment instead."""
+    values = {
+        "warehouse": str(settings.warehouse_path),
+        "business_timezone": settings.business_timezone,
     }
-
-
-def built_timezone(warehouse: Path) -> str | None:
-    """The business time zone of the last whole build of this warehouse (None: no build yet).
-
-    Watermarks from before the zone was recorded were built in UTC.
-    """
-    if not warehouse.exists():
-        return None
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        columns = {
-            name
-            for (name,) in con.sql(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'ops' and table_name = 'build_watermarks'"
-            ).fetchall()
-        }
-        if not columns:
-            return None
-        if "business_timezone" not in columns:
-            rows = con.sql("select 'UTC' from ops.build_watermarks limit 1").fetchall()
-        else:
-            rows = con.sql(
-                "select business_timezone from ops.build_watermarks order by built_at desc limit 1"
-            ).fetchall()
-    return str(rows[0][0]) if rows else None
+    return ["--vars", json.dumps(values)]
 
 
 def dbt_executable() -> str:
-    """dbt of this interpreter's environment (it need not be on PATH), as `orderlens-dbt`:
-    dbt's own command line, its nodes handed out longest chain first (`dbt_cli`)."""
-    return str(Path(sys.executable).with_name("orderlens-dbt"))
+    """dbt's own command line of this interpreter's environment (it need not be on PATH)."""
+    return str(Path(sys.executable).with_name("dbt"))
 
 
 class OrderLensDbtCli(DbtCliResource):
@@ -148,9 +121,15 @@ def ensure_manifest(project: DbtProject, settings: Settings | None = None) -> Pa
     )
     if stale:
         subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_DIR)],
+            [
+                dbt_executable(),
+                "parse",
+                "--quiet",
+                "--profiles-dir",
+                str(DBT_DIR),
+                *dbt_vars(settings or get_settings()),
+            ],
             cwd=DBT_DIR,
-            env=dbt_env(settings or get_settings()),
             check=True,
         )
     return project.manifest_path
@@ -200,28 +179,15 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
     ) -> Iterator[Any]:
         settings = get_settings()
-        # dbt runs in a subprocess that inherits this environment.
-        os.environ.update(
-            {k: v for k, v in dbt_env(settings).items() if k.startswith("ORDERLENS_")}
-        )
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         with writer_lock(settings, purpose="dbt build"):
-            built_in = built_timezone(settings.warehouse_path)
-            # Incremental marts keep the dates they were built with: a new business time
-            # zone re-derives every date.
-            rezoned = built_in is not None and built_in != settings.business_timezone
-            if rezoned:
-                context.log.info(
-                    f"business time zone {built_in} -> {settings.business_timezone}: full build"
-                )
             # dbt's unit tests check the SQL, not the data: `make test` runs them on every
             # change of the code; a data build need not repeat them.
-            args = ["build", "--exclude-resource-type", "unit_test"]
+            args = ["build", "--exclude-resource-type", "unit_test", *dbt_vars(settings)]
             args += ["--log-level-file", "debug" if config.debug_log else "info"]
-            if config.full_refresh or rezoned:
-                args.append("--full-refresh")
-            elif superseded_since_last_build(settings.warehouse_path):
-                context.log.info("a batch was superseded since the last build: full refresh")
+            reason = "asked for" if config.full_refresh else full_build_reason(settings)
+            if reason is not None:
+                context.log.info(f"full build: {reason}")
                 args.append("--full-refresh")
             run_dir = dbt_run_dir(context.run_id)
             try:

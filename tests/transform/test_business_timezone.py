@@ -32,8 +32,7 @@ from dashboards.lib.filters import Filters
 from dashboards.lib.queries import sales
 from pipelines.cli import main
 from pipelines.settings import Settings, SettingsError, get_settings
-from pipelines.transform.dbt import built_timezone
-from pipelines.warehouse import publish
+from pipelines.warehouse import built_timezone, publish
 from tests.fixtures.business import BUSINESS_DIR, load_business_raw
 from tests.fixtures.warehouse import run_dbt
 
