@@ -100,7 +100,7 @@ def plan_inputs(lines: pl.DataFrame) -> dict[str, pl.DataFrame | date]:
 
 
 def print_report(result: dict[str, pl.DataFrame]) -> None:
-    """The figures the README quotes: plan vs seasonal naive, overall and per class."""
+    """The figures docs/forecasting.md quotes: plan vs seasonal naive, overall and per class."""
     accuracy = result["accuracy"].sort("demand_class", "scope")
     print("\nOnline Retail backtest (horizon", HORIZON, "days,", N_WINDOWS, "windows)")
     print(result["backtest"].group_by("demand_class", "is_backtested").len().sort("demand_class"))

@@ -3,8 +3,8 @@
 One module fixture ingests the whole file (541,909 rows) into its own data directory and
 runs a real `dbt build`. The tests then check the batch ledger and compare the sales and
 RFM marts with an INDEPENDENT computation: plain Polars over the raw CSV file, applying
-the mapping's stated rules (pipelines/ingest/mappings/online_retail.yaml) and the README's
-metric definitions directly, never reading the warehouse or the marts to get there.
+the mapping's stated rules (pipelines/ingest/mappings/online_retail.yaml) and the metric
+definitions of docs/metrics.md directly, never reading the warehouse or the marts to get there.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def expected_refunds(source: pl.DataFrame) -> pl.DataFrame:
 def expected_monthly_sales(orders: pl.DataFrame) -> pl.DataFrame:
     """Net revenue, orders and distinct ordering customers per UTC month of the order.
 
-    The README defines customers as count(distinct customer_id) in this sales mart (the
+    The metrics glossary defines customers as count(distinct customer_id) in this sales mart (the
     guest exclusion is stated for customer marts), so GUEST counts as one customer.
     """
     return (
@@ -156,7 +156,7 @@ def ntile(count: int, buckets: int = 5) -> pl.Expr:
 
 
 def score(frame: pl.DataFrame, value: str, descending: bool, name: str) -> pl.DataFrame:
-    """README scoring: ntile(5) worst to best, ties by customer_id, equal values share the
+    """The glossary's scoring: ntile(5) worst to best, ties by customer_id, equal values share the
     lowest score among them."""
     return (
         frame.sort([value, "customer_id"], descending=[descending, False])
@@ -166,7 +166,7 @@ def score(frame: pl.DataFrame, value: str, descending: bool, name: str) -> pl.Da
 
 
 def segment(r_score: pl.Expr, fm_score: pl.Expr) -> pl.Expr:
-    """The README's segment table, cell by cell (R score down, FM score across)."""
+    """The glossary's segment table, cell by cell (R score down, FM score across)."""
     table = {
         5: ["new", "potential_loyalists", "potential_loyalists", "champions", "champions"],
         4: ["promising", "potential_loyalists", "potential_loyalists", "loyal", "loyal"],
