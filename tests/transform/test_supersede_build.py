@@ -18,7 +18,7 @@ import pytest
 
 from pipelines.ingest.api import ingest_paths
 from pipelines.settings import Settings
-from pipelines.warehouse import superseded_since_last_build
+from pipelines.warehouse import full_build_reason, superseded_since_last_build
 from tests.fixtures.warehouse import run_dbt
 from tests.ingest.test_supersede import CORRECTED, EXPORT, FIRST, HEADER
 
@@ -30,7 +30,7 @@ NOT_BUSINESS = {"ingest_quarantine_daily"}
 
 def _build(settings: Settings, work: Path) -> None:
     args = ["build"]
-    if superseded_since_last_build(settings.warehouse_path):
+    if full_build_reason(settings) is not None:
         args.append("--full-refresh")  # what pipelines/transform/dbt.py does
     result = run_dbt(settings.warehouse_path, work, *args)
     assert result.returncode == 0, result.stdout[-4000:]
