@@ -77,24 +77,6 @@
     ) }}
 {%- endmacro %}
 
-{#- dbt's own macro, overridden: a test's `where` may use the scopes above, and a test
-    without one takes its model's `meta.test_scope` (set in dbt_project.yml). -#}
-{% macro get_where_subquery(relation) -%}
-    {%- set where = config.get('where') -%}
-    {%- if not where and execute -%}
-        {%- set tested = graph.nodes.get(model.get('attached_node') or '', {}) -%}
-        {%- set where = tested.get('config', {}).get('meta', {}).get('test_scope') -%}
-    {%- endif -%}
-    {%- if where -%}
-        {%- set filtered -%}
-            (select * from {{ relation }} where {{ scope_sql(where) }}) as dbt_subquery
-        {%- endset -%}
-        {{ return(filtered) }}
-    {%- else -%}
-        {{ return(relation) }}
-    {%- endif -%}
-{%- endmacro %}
-
 {#- on-run-start. A --full-refresh run forgets the watermarks: it rebuilds and tests all. -#}
 {% macro create_build_watermarks() -%}
     create schema if not exists ops;

@@ -1,31 +1,21 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='order_id',
-    on_schema_change='fail',
+    window={'partition': 'ordered_date', 'grain': 'month', 'changes': ['order']},
 ) }}
--- depends_on: {{ ref('int_changed_orders') }}
 -- One row per order line with its money: gross, discounts (own and its share of the order
--- discount), net, cost. A free line (price 0) keeps its units and has no money. Incremental: a run re-prices every line of the orders new batches
--- touched (int_changed_orders); an order's lines are always priced together.
-with order_lines as (
-    select stg_order_lines.* from {{ ref('stg_order_lines') }} as stg_order_lines
-    {% if is_incremental() -%}
-        semi join {{ ref('int_changed_orders') }} as changed
-            on stg_order_lines.order_id = changed.order_id
-    {%- endif %}
+-- discount), net, cost. A free line (price 0) keeps its units and has no money.
+-- Incremental: a run re-prices the lines of the order months holding changed orders.
+with orders as (
+    select * from {{ ref('int_orders_classified') }}
+    where {{ in_window('ordered_date') }}
 ),
 
-orders as (
-    select int_orders_classified.*
-    from {{ ref('int_orders_classified') }} as int_orders_classified
-    {% if is_incremental() -%}
-        semi join {{ ref('int_changed_orders') }} as changed
-            on int_orders_classified.order_id = changed.order_id
-    {%- endif %}
+order_lines as (
+    select * from {{ ref('stg_order_lines') }}
+    where order_id in (select order_id from orders)
 ),
 
-products as not materialized (
+products as (
     select * from {{ ref('stg_products') }}
 ),
 
@@ -119,7 +109,8 @@ final as (
         cast(
             gross_amount - line_discount_amount - order_discount_share as decimal(18, 2)
         ) as net_amount,
-        cost_of_goods
+        cost_of_goods,
+        {{ absorbed_batch() }} as absorbed_batch_id
     from allocated
 )
 

@@ -1,30 +1,24 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='order_id',
-    on_schema_change='fail',
+    window={'partition': 'ordered_date', 'grain': 'month', 'changes': ['order']},
 ) }}
--- depends_on: {{ ref('int_changed_orders') }}
 -- One row per order: its sales date, whether it was cancelled and where it was allocated.
--- Incremental: a run re-derives the orders new batches touched (int_changed_orders).
+-- Incremental: a run re-derives the order months holding changed orders (int_changes).
 with orders as (
-    select stg_orders.* from {{ ref('stg_orders') }} as stg_orders
-    {% if is_incremental() -%}
-        semi join {{ ref('int_changed_orders') }} as changed
-            on stg_orders.order_id = changed.order_id
-    {%- endif %}
+    select
+        *,
+        {{ local_date('ordered_at') }} as ordered_date
+    from {{ ref('stg_orders') }}
+    where {{ in_window(local_date('ordered_at')) }}
 ),
 
-customers as not materialized (
+customers as (
     select * from {{ ref('stg_customers') }}
 ),
 
 order_events as (
-    select stg_order_events.* from {{ ref('stg_order_events') }} as stg_order_events
-    {% if is_incremental() -%}
-        semi join {{ ref('int_changed_orders') }} as changed
-            on stg_order_events.order_id = changed.order_id
-    {%- endif %}
+    select * from {{ ref('stg_order_events') }}
+    where order_id in (select order_id from orders)
 ),
 
 cancellations as (
@@ -50,11 +44,12 @@ final as (
         coalesce(customers.is_guest, false) as is_guest,
         orders.channel,
         orders.ordered_at,
-        {{ local_date('orders.ordered_at') }} as ordered_date,
+        orders.ordered_date,
         orders.ship_to_region,
         orders.order_discount,
         cancellations.order_id is not null as is_cancelled,
-        allocations.allocated_warehouse_id
+        allocations.allocated_warehouse_id,
+        {{ absorbed_batch() }} as absorbed_batch_id
     from orders
     left join customers
         on orders.customer_id = customers.customer_id

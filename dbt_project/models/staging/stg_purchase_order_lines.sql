@@ -1,4 +1,4 @@
-with source as not materialized (
+with source as (
     select * from {{ source('raw', 'purchase_order_lines') }}
 ),
 

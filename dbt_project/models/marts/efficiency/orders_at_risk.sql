@@ -3,10 +3,10 @@
 -- Expected delivery = clock + what typically remains: for the current stage its p50
 -- duration less the time already spent in it (never below zero), plus the p50 of every
 -- later stage on the order's path (approval only if it needs one). Typical durations are
--- p50s of the stages completed in the trailing `at_risk_trailing_days` days (default 28),
+-- p50s of the stages completed in the trailing `at_risk_trailing_days` days,
 -- or of all history where a stage had none. The promise holds until the end of the
 -- promised date. late_stage: the first stage whose expected end passes the promise.
-{%- set trailing_days = var('at_risk_trailing_days', 28) | int %}
+{%- set trailing_days = var('at_risk_trailing_days') | int %}
 with durations as not materialized (
     select * from {{ ref('order_stage_durations') }}
 ),

@@ -3,10 +3,10 @@
 -- (sold units / 28, stockout days included: they are days the shelf could not sell).
 -- low_stock: days of supply below the supplier's lead time (it will run out before a
 --   new order can arrive); available at or below zero with demand is low stock too.
--- over_stock: days of supply above `overstock_days_of_supply` (default 180), or stock
+-- over_stock: days of supply above `overstock_days_of_supply`, or stock
 --   available with no sale at all in the 28 days (days of supply unbounded: null).
 {%- set trailing_days = 28 %}
-{%- set overstock_days = var('overstock_days_of_supply', 180) %}
+{%- set overstock_days = var('overstock_days_of_supply') %}
 with positions as not materialized (
     select * from {{ ref('daily_stock_positions') }}
 ),

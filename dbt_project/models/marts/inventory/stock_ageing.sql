@@ -4,7 +4,7 @@
 -- inflow (a count that found more) have no known age and go to the oldest bucket.
 -- Dead stock: stock on hand, no sale in the last `dead_stock_days` days, and the pair has
 -- had stock movements for at least that long (a new product is not dead).
-{%- set dead_stock_days = var('dead_stock_days', 90) %}
+{%- set dead_stock_days = var('dead_stock_days') %}
 with positions as not materialized (
     select * from {{ ref('daily_stock_positions') }}
 ),

@@ -1,31 +1,19 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='sales_date',
-        on_schema_change='fail',
-    )
-}}
+{{ config(
+    materialized='incremental',
+    window={'partition': 'sales_date', 'grain': 'day', 'changes': ['order', 'return']},
+) }}
 -- One row per sales date x sku x warehouse x channel x ship-to region. Sales are dated by
 -- the order's ordered date, returns by their returned date. Incremental: a run rebuilds
--- the days from (latest day already built - daily_sales_lookback_days) on.
-{% set lookback_days = var('daily_sales_lookback_days', 7) | int %}
-
-with lines as not materialized (
+-- the days holding changed orders and returns.
+with lines as (
     select * from {{ ref('int_order_lines_priced') }}
+    where {{ in_window('ordered_date') }}
 ),
 
-returns as not materialized (
+returns as (
     select * from {{ ref('int_order_lines_returned') }}
+    where {{ in_window('returned_date') }}
 ),
-
-{% if is_incremental() %}
-    window_start as (
-        select
-            cast({{ dbt.dateadd('day', -lookback_days, 'max(sales_date)') }} as date) as first_date
-        from {{ this }}
-    ),
-{% endif %}
 
 sold as (
     select
@@ -43,11 +31,7 @@ sold as (
         cast(0 as decimal(18, 2)) as refund_amount,
         sum(cost_of_goods) as cost_of_goods
     from lines
-    where
-        not is_cancelled
-        {% if is_incremental() %}
-            and ordered_date >= (select first_date from window_start)
-        {% endif %}
+    where not is_cancelled
     group by ordered_date, sku, warehouse_id, channel, ship_to_region
 ),
 
@@ -67,9 +51,6 @@ returned as (
         sum(refund_amount) as refund_amount,
         cast(0 as decimal(18, 2)) as cost_of_goods
     from returns
-    {% if is_incremental() %}
-        where returned_date >= (select first_date from window_start)
-    {% endif %}
     group by returned_date, sku, warehouse_id, channel, ship_to_region
 ),
 
@@ -102,6 +83,9 @@ final as (
 )
 
 -- Written in date order: DuckDB's zone maps then skip every row group outside a page's
--- date range (incremental runs append later days, so the order holds).
-select * from final
+-- date range (a run appends the days it replaced, mostly the latest).
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final
 order by sales_date

@@ -1,0 +1,86 @@
+{#- SQL that engines spell differently. A model calls these; a second engine adds its
+    `<adapter>__` version here (adapter.dispatch), never an edit of a model.
+
+    not_materialized()  between `as` and `(` of a CTE read more than once that should be
+                        inlined where it is read, not computed once and stored (DuckDB
+                        stores such CTEs; an import CTE of a whole table must not be):
+                            with orders as {{ not_materialized() }} (select ...)
+    median(x)           the median of x (interpolated between the two middle values).
+    greatest_of([a, b]) / least_of([a, b])
+                        the largest / smallest of the values that are not null (null when
+                        all are): engines differ on nulls in greatest/least.
+    days_between(a, b)  whole days from date a to date b (b - a).
+    add_days(d, n)      the date n days after date d (n may be negative or an expression).
+-#}
+
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized')()) }}
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
+
+{% macro median(expr) -%}
+    {{ return(adapter.dispatch('median')(expr)) }}
+{%- endmacro %}
+
+{% macro default__median(expr) -%}
+    percentile_cont(0.5) within group (order by {{ expr }})
+{%- endmacro %}
+
+{% macro duckdb__median(expr) -%}
+    median({{ expr }})
+{%- endmacro %}
+
+{% macro spark__median(expr) -%}
+    percentile({{ expr }}, 0.5)
+{%- endmacro %}
+
+
+{% macro greatest_of(values) -%}
+    {{ return(adapter.dispatch('greatest_of')(values)) }}
+{%- endmacro %}
+
+{% macro default__greatest_of(values) -%}
+    {#- DuckDB and Spark skip nulls in greatest/least. -#}
+    greatest({{ values | join(', ') }})
+{%- endmacro %}
+
+{% macro least_of(values) -%}
+    {{ return(adapter.dispatch('least_of')(values)) }}
+{%- endmacro %}
+
+{% macro default__least_of(values) -%}
+    least({{ values | join(', ') }})
+{%- endmacro %}
+
+
+{% macro days_between(start_date, end_date) -%}
+    {{ return(adapter.dispatch('days_between')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start_date, end_date) -%}
+    {{ dbt.datediff(start_date, end_date, 'day') }}
+{%- endmacro %}
+
+{% macro spark__days_between(start_date, end_date) -%}
+    datediff({{ end_date }}, {{ start_date }})
+{%- endmacro %}
+
+
+{% macro add_days(date_expr, days) -%}
+    {{ return(adapter.dispatch('add_days')(date_expr, days)) }}
+{%- endmacro %}
+
+{% macro default__add_days(date_expr, days) -%}
+    cast({{ dbt.dateadd('day', days, date_expr) }} as date)
+{%- endmacro %}
+
+{% macro spark__add_days(date_expr, days) -%}
+    date_add({{ date_expr }}, {{ days }})
+{%- endmacro %}

@@ -1,0 +1,242 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+-- What each ingest batch changed, as the business dates it affects: the one list every
+-- incremental model takes its partitions to replace from (macros/incremental_window.sql).
+-- One row per batch x entity x key:
+--   order   an order a row of the batch touched (its header, lines, events, sale movements,
+--           shipments and their tracking, returns, tickets, its customer's or a product's
+--           master row); dated by the order's local ordered date;
+--   return  a return of a touched order, or one without an order; dated by its local
+--           returned date;
+--   stock   a warehouse x SKU whose stock the batch moved or counted; dated by the local
+--           day of its first changed movement or count;
+--   all     every date: a batch superseded an earlier one (whose rows it removed), or this
+--           list was rebuilt from scratch while the models kept theirs.
+-- An order or return seen before keeps the earlier of its old and new date, so a correction
+-- that moves it re-derives both days. Appended build by build: the batches newer than the
+-- newest it holds.
+{% set first_day = "cast('0001-01-01' as date)" %}
+
+with batches as (
+    select
+        coalesce(max(batch_id), -1) as absorbed_batch_id
+        {% if is_incremental() %}
+            from {{ this }}
+        {% else %}
+            from (select cast(null as bigint) as batch_id) as none_yet
+        {% endif %}
+),
+
+orders as (
+    select
+        order_id,
+        customer_id,
+        {{ local_date('ordered_at') }} as ordered_date,
+        loaded_in_batch_id
+    from {{ ref('stg_orders') }}
+),
+
+order_lines as (
+    select * from {{ ref('stg_order_lines') }}
+),
+
+shipments as (
+    select * from {{ ref('stg_shipments') }}
+),
+
+returns as (
+    select * from {{ ref('stg_returns') }}
+),
+
+order_events as (
+    select * from {{ ref('stg_order_events') }}
+),
+
+stock_movements as (
+    select * from {{ ref('stg_stock_movements') }}
+),
+
+stock_counts as (
+    select * from {{ ref('stg_stock_counts') }}
+),
+
+shipment_events as (
+    select * from {{ ref('stg_shipment_events') }}
+),
+
+service_tickets as (
+    select * from {{ ref('stg_service_tickets') }}
+),
+
+customers as (
+    select * from {{ ref('stg_customers') }}
+),
+
+products as (
+    select * from {{ ref('stg_products') }}
+),
+
+ingest_batches as (
+    select * from {{ source('ops', 'ingest_batches') }}
+),
+
+{% if is_incremental() %}
+    new_rows as (
+        -- (order, batch) of every new row that names an order, directly or through its
+        -- shipment, customer or product.
+        select order_id, loaded_in_batch_id as batch_id from orders
+        where loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        select order_id, loaded_in_batch_id from order_lines
+        where loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        select order_id, loaded_in_batch_id from order_events
+        where loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        select reference_id, loaded_in_batch_id from stock_movements
+        where
+            movement_type = 'sale'
+            and reference_id is not null
+            and loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        select order_id, loaded_in_batch_id from shipments
+        where loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        select shipments.order_id, shipment_events.loaded_in_batch_id
+        from shipment_events
+        inner join shipments on shipment_events.shipment_id = shipments.shipment_id
+        where shipment_events.loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        select order_id, loaded_in_batch_id from returns
+        where order_id is not null and loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        select order_id, loaded_in_batch_id from service_tickets
+        where order_id is not null and loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        select orders.order_id, customers.loaded_in_batch_id
+        from customers
+        inner join orders on customers.customer_id = orders.customer_id
+        where customers.loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        select order_lines.order_id, products.loaded_in_batch_id
+        from products
+        inner join order_lines on products.sku = order_lines.sku
+        where products.loaded_in_batch_id > (select absorbed_batch_id from batches)
+    ),
+
+    touched_orders as (
+        select
+            orders.order_id,
+            max(new_rows.batch_id) as batch_id,
+            min(orders.ordered_date) as affected_date
+        from new_rows
+        inner join orders on new_rows.order_id = orders.order_id
+        group by orders.order_id
+    ),
+{% else %}
+    touched_orders as (
+        -- A first build lists every order (the 'all' row below re-derives everything).
+        select order_id, loaded_in_batch_id as batch_id, ordered_date as affected_date
+        from orders
+    ),
+{% endif %}
+
+touched_returns as (
+    select
+        returns.return_id,
+        greatest(returns.loaded_in_batch_id, coalesce(touched_orders.batch_id, -1)) as batch_id,
+        {{ local_date('returns.returned_at') }} as affected_date
+    from returns
+    left join touched_orders on returns.order_id = touched_orders.order_id
+    where
+        returns.loaded_in_batch_id > (select absorbed_batch_id from batches)
+        or touched_orders.order_id is not null
+),
+
+stock_changes as (
+    select
+        warehouse_id,
+        sku,
+        {{ local_date('moved_at') }} as affected_date,
+        loaded_in_batch_id as batch_id
+    from stock_movements
+    union all
+    select
+        warehouse_id,
+        sku,
+        {{ local_date('counted_at') }},
+        loaded_in_batch_id
+    from stock_counts
+),
+
+touched_stock as (
+    select
+        warehouse_id || '|' || sku as entity_key,
+        max(batch_id) as batch_id,
+        min(affected_date) as affected_date
+    from stock_changes
+    where batch_id > (select absorbed_batch_id from batches)
+    group by warehouse_id, sku
+),
+
+everything as (
+    -- A batch that superseded another removed rows whose dates are gone with them.
+    select
+        'superseded batch ' || cast(batch_id as varchar) as entity_key,
+        superseded_by as batch_id
+    from ingest_batches
+    where superseded_by > (select absorbed_batch_id from batches)
+    {% if not is_incremental() %}
+        -- A first build: models that kept their tables while this list was rebuilt take
+        -- everything once.
+        union all
+        select 'rebuilt list', coalesce(max(batch_id), -1)
+        from ingest_batches
+    {% endif %}
+),
+
+changes as (
+    select 'order' as entity, order_id as entity_key, batch_id, affected_date
+    from touched_orders
+    union all
+    select 'return', return_id, batch_id, affected_date
+    from touched_returns
+    union all
+    select 'stock', entity_key, batch_id, affected_date
+    from touched_stock
+    union all
+    select 'all', entity_key, batch_id, {{ first_day }}
+    from everything
+),
+
+{% if is_incremental() %}
+    earlier as (
+        -- The dates an order or return had before: a correction re-derives its old day too.
+        select listed.entity, listed.entity_key, min(listed.first_affected_date) as affected_date
+        from {{ this }} as listed
+        inner join (select distinct entity, entity_key from changes) as changed
+            on listed.entity = changed.entity and listed.entity_key = changed.entity_key
+        where listed.entity in ('order', 'return')
+        group by listed.entity, listed.entity_key
+    ),
+{% endif %}
+
+final as (
+    select
+        cast(changes.batch_id as bigint) as batch_id,
+        changes.entity,
+        changes.entity_key,
+        {% if is_incremental() %}
+            cast(least(changes.affected_date, coalesce(earlier.affected_date, changes.affected_date)) as date)
+        {% else %}
+            cast(changes.affected_date as date)
+        {% endif %}
+            as first_affected_date
+    from changes
+    {% if is_incremental() %}
+        left join earlier
+            on changes.entity = earlier.entity and changes.entity_key = earlier.entity_key
+    {% endif %}
+)
+
+select * from final
+order by batch_id
