@@ -230,7 +230,10 @@ final as (
         {% else %}
             cast(changes.affected_date as date)
         {% endif %}
-            as first_affected_date
+            as first_affected_date,
+        -- The zone its dates are in: a build in another zone must be a full one (OrderLens
+        -- runs one; by hand, dbt build --full-refresh).
+        '{{ business_timezone() }}' as business_timezone
     from changes
     {% if is_incremental() %}
         left join earlier
