@@ -7,13 +7,13 @@ nothing; the dbt manifest is prepared when the definitions are first built.
 from __future__ import annotations
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from pipelines.assets.forecasting import build_forecasting_asset
 from pipelines.assets.ingest import ingest_job, landing_sensor, raw_tables
 from pipelines.assets.publish import SERVING_KEY, build_publish_asset
 from pipelines.assets.reports import ALERTS_KEY, build_report_definitions
 from pipelines.transform.dbt import (
-    OrderLensDbtCli,
     build_dbt_assets,
     dbt_executable,
     dbt_project,
@@ -49,7 +49,7 @@ def build_definitions() -> dg.Definitions:
             *report_schedules,
         ],
         sensors=[landing_sensor],
-        resources={"dbt": OrderLensDbtCli(project_dir=project, dbt_executable=dbt_executable())},
+        resources={"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())},
     )
 
 

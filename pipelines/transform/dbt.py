@@ -9,10 +9,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
-from functools import cached_property
-from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,6 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
-from packaging.version import Version, parse
 
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import full_build_reason, writer_lock
@@ -49,23 +46,6 @@ def dbt_vars(settings: Settings) -> list[str]:
 def dbt_executable() -> str:
     """dbt's own command line of this interpreter's environment (it need not be on PATH)."""
     return str(Path(sys.executable).with_name("dbt"))
-
-
-class OrderLensDbtCli(DbtCliResource):
-    """dagster-dbt's dbt resource without its start-up cost on every build.
-
-    Before each `dbt build` dagster-dbt asks the dbt executable its version in a subprocess
-    (`dbt --version`: 3 s here) and opens a dbt adapter in process (2.3 s of imports) that only
-    its row-count and column-metadata fetchers use; OrderLens calls neither. dbt here is the
-    dbt-core of this environment (`dbt_executable()`), so its version is the package's.
-    """
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        return parse(installed_version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
-        return None
 
 
 def dbt_run_dir(run_id: str) -> Path:
