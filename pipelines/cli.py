@@ -276,8 +276,8 @@ def quarantine_release(ids: tuple[int, ...], batch_id: int | None) -> None:
 @click.option(
     "--full-refresh",
     is_flag=True,
-    help="Rebuild the incremental marts from scratch and test every row (after corrections "
-    "older than their look-back windows).",
+    help="Rebuild the incremental models from scratch and test every row (after a change of "
+    "a model's logic): resets the build state, int_changes and each absorbed_batch_id.",
 )
 def build(verbose: bool, full_refresh: bool) -> None:
     """Run the whole graph in process: ingest landed files, dbt build (with tests), publish."""

@@ -177,67 +177,38 @@ def init_warehouse(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(ddl)
 
 
-def superseded_since_last_build(warehouse: Path) -> bool:
-    """Whether a batch was superseded (a file re-loaded with a corrected mapping) since the
-    last whole dbt build: its rows left raw, and the incremental models, which re-derive only
-    what new batches touch, would keep what was derived from them. The build after such a
-    replacement is therefore a full one. The caller holds the writer lock.
-    """
-    if not warehouse.exists():
-        return False
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        found = con.sql(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' "
-            "AND table_name IN ('ingest_batches', 'build_watermarks')"
-        ).fetchall()[0][0]
-        if found < 2:  # nothing built yet (a first build is a full one) or nothing ingested
-            return False
-        if "superseded_by" not in _columns(con, "ingest_batches"):
-            return False
-        newer = con.sql(
-            "SELECT count(*) FROM ops.ingest_batches WHERE superseded_by > "
-            "(SELECT coalesce(max(through_batch_id), -1) FROM ops.build_watermarks)"
-        ).fetchall()[0][0]
-    return bool(newer)
-
-
 def built_timezone(warehouse: Path) -> str | None:
-    """The business time zone of the last whole build of this warehouse (None: no build yet).
+    """The business time zone the incremental models were last built in (None: not built).
 
-    Watermarks from before the zone was recorded were built in UTC.
+    `intermediate.int_changes`, the dbt model that lists what each ingest batch changed,
+    records the zone its dates are in on every row; its newest batch's rows are the last
+    build's.
     """
     if not warehouse.exists():
         return None
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        columns = {
-            name
-            for (name,) in con.sql(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'ops' and table_name = 'build_watermarks'"
-            ).fetchall()
-        }
-        if not columns:
+        found = con.sql(
+            "SELECT count(*) FROM duckdb_tables() "
+            "WHERE schema_name = 'intermediate' AND table_name = 'int_changes'"
+        ).fetchall()[0][0]
+        if not found:
             return None
-        if "business_timezone" not in columns:
-            rows = con.sql("select 'UTC' from ops.build_watermarks limit 1").fetchall()
-        else:
-            rows = con.sql(
-                "select business_timezone from ops.build_watermarks order by built_at desc limit 1"
-            ).fetchall()
+        rows = con.sql(
+            "SELECT business_timezone FROM intermediate.int_changes ORDER BY batch_id DESC LIMIT 1"
+        ).fetchall()
     return str(rows[0][0]) if rows else None
 
 
 def full_build_reason(settings: Settings) -> str | None:
     """Why the next dbt build must rebuild every incremental model, or None.
 
-    Incremental marts keep what they derived: dates in the business time zone they were built
-    in, and rows of batches a corrected mapping has since replaced.
+    Incremental models keep what they derived, dated in the business time zone they were
+    built in: a build in another zone must re-derive everything. (A superseded batch needs
+    no full build: int_changes lists it as a change of every date.)
     """
     built_in = built_timezone(settings.warehouse_path)
     if built_in is not None and built_in != settings.business_timezone:
         return f"business time zone {built_in} -> {settings.business_timezone}"
-    if superseded_since_last_build(settings.warehouse_path):
-        return "a batch was superseded since the last build"
     return None
 
 

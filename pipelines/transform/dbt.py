@@ -137,8 +137,8 @@ class OrderLensTranslator(DagsterDbtTranslator):
 
 
 class DbtBuildConfig(dg.Config):
-    # Rebuild every incremental model from scratch (and test every row): after corrections
-    # older than the incremental look-back windows, or a change of a model's logic.
+    # Rebuild every incremental model from scratch (and test every row): after a change of a
+    # model's logic, which the rows it derived before do not follow.
     full_refresh: bool = False
     # dbt's log file (target/<run>/dbt.log) at debug level records every SQL statement: some
     # 4,000 events a daily build, whose JSON formatting costs seconds of the build's CPU.

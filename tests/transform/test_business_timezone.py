@@ -32,7 +32,7 @@ from dashboards.lib.filters import Filters
 from dashboards.lib.queries import sales
 from pipelines.cli import main
 from pipelines.settings import Settings, SettingsError, get_settings
-from pipelines.warehouse import built_timezone, publish
+from pipelines.warehouse import built_timezone, full_build_reason, publish
 from tests.fixtures.business import BUSINESS_DIR, load_business_raw
 from tests.fixtures.warehouse import run_dbt
 
@@ -188,6 +188,7 @@ def test_new_york_counts_a_daylight_saving_change_night_on_its_local_day(
         "build",
         "--select",
         "staging",
+        "int_changes",
         "int_orders_classified+",
         "--indirect-selection",
         "cautious",
@@ -215,26 +216,33 @@ def test_an_unknown_business_time_zone_is_a_clear_error(
     assert "ORDERLENS_BUSINESS_TIMEZONE='Mars/Olympus' is not a time zone" in result.output
 
 
-def test_the_zone_of_the_last_build_is_read_from_the_watermarks(tmp_path: Path) -> None:
+def test_the_zone_of_the_last_build_is_read_from_int_changes(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     assert built_timezone(warehouse) is None  # no warehouse
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema ops")
+        con.execute("create schema intermediate")
     assert built_timezone(warehouse) is None  # no build yet
     with duckdb.connect(str(warehouse)) as con:
-        # The shape from before the zone was recorded: those builds were in UTC.
         con.execute(
-            "create table ops.build_watermarks (through_batch_id bigint, through_date date, "
-            "built_at timestamp)"
+            "create table intermediate.int_changes (batch_id bigint, entity varchar, "
+            "entity_key varchar, first_affected_date date, business_timezone varchar)"
         )
-        con.execute("insert into ops.build_watermarks values (1, '2026-03-01', '2026-03-01')")
-    assert built_timezone(warehouse) == "UTC"
+    assert built_timezone(warehouse) is None  # an empty list: nothing built from
     with duckdb.connect(str(warehouse)) as con:
+        # The newest batch's rows are the last build's, whatever order they were written in.
         con.execute(
-            "alter table ops.build_watermarks add column business_timezone varchar default 'UTC'"
-        )
-        con.execute(
-            "insert into ops.build_watermarks "
-            "values (2, '2026-03-02', '2026-03-02', 'Asia/Shanghai')"
+            "insert into intermediate.int_changes values "
+            "(2, 'order', 'O2', '2026-03-02', 'Asia/Shanghai'), "
+            "(1, 'order', 'O1', '2026-03-01', 'UTC')"
         )
     assert built_timezone(warehouse) == "Asia/Shanghai"
+
+
+def test_a_build_in_another_zone_is_a_full_one(
+    shanghai: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert built_timezone(shanghai.warehouse_path) == "Asia/Shanghai"
+    assert full_build_reason(shanghai) is None
+    monkeypatch.setenv("ORDERLENS_DATA_DIR", str(shanghai.data_dir))
+    monkeypatch.setenv("ORDERLENS_BUSINESS_TIMEZONE", "UTC")
+    assert full_build_reason(get_settings()) == "business time zone Asia/Shanghai -> UTC"
