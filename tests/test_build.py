@@ -119,9 +119,17 @@ def test_files_landed_are_ingested_built_forecast_and_published(settings: Settin
     assert fitted_as_of() == as_of
 
     # A full refresh rebuilds the incremental marts from scratch to the same figures, tests
-    # every row and leaves one watermark: its own.
+    # every row and starts the build state again: int_changes lists one first build, and
+    # every row of an incremental model absorbed the newest batch.
     refreshed = build_all(settings, full_refresh=True)
     assert refreshed.success and refreshed.failed_checks == []
     with duckdb.connect(str(serving_path(settings)), read_only=True) as con:
         assert con.sql("SELECT sum(units) FROM marts.daily_sales").fetchall()[0][0] == revenue
-        assert con.sql("SELECT count(*) FROM ops.build_watermarks").fetchall()[0][0] == 1
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        newest = con.sql("SELECT max(batch_id) FROM ops.ingest_batches").fetchall()[0][0]
+        first_builds = con.sql(
+            "SELECT batch_id FROM intermediate.int_changes WHERE entity_key = 'rebuilt list'"
+        ).fetchall()
+        absorbed = con.sql("SELECT DISTINCT absorbed_batch_id FROM marts.daily_sales").fetchall()
+    assert first_builds == [(newest,)]
+    assert absorbed == [(newest,)]

@@ -1,5 +1,13 @@
-"""A daily update's dbt tests check what changed (macros/test_scope.sql) and still fail on it;
-the marts' not-null contract constraints hold in the tables."""
+"""A daily update's dbt tests check what it changed (macros/incremental_window.sql) and still
+fail on it; the marts' not-null contract constraints hold in the tables.
+
+- the tests of an incremental model check the rows its last run wrote (its newest
+  absorbed_batch_id);
+- the tests of a staging model check the rows of the batches int_changes has not absorbed
+  yet (the staging tests run before it);
+- unique_combination looks the tested rows' keys up in the whole table;
+- a full refresh tests every row.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +23,20 @@ from tests.fixtures.warehouse import run_dbt
 pytestmark = pytest.mark.slow
 
 
-def _watermarks(warehouse: Path) -> list[tuple[int, object]]:
+def _built(tmp_path: Path) -> Path:
+    warehouse = tmp_path / "warehouse.duckdb"
+    load_business_raw(warehouse, BUSINESS_DIR)
+    first = run_dbt(warehouse, tmp_path / "first", "build")
+    assert first.returncode == 0, first.stdout[-3000:]
+    return warehouse
+
+
+def _absorbed(warehouse: Path) -> int:
+    """The newest batch int_changes lists: what the last build absorbed."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(
-            "select through_batch_id, through_date from ops.build_watermarks order by built_at"
-        ).fetchall()
+        found = con.execute("select max(batch_id) from intermediate.int_changes").fetchone()
+    assert found is not None and found[0] is not None
+    return int(found[0])
 
 
 def _constrained_columns(work: Path) -> set[tuple[str, str]]:
@@ -44,106 +61,79 @@ def _not_null_columns(warehouse: Path) -> set[tuple[str, str]]:
     return set(rows)
 
 
-def test_scoped_tests_catch_a_new_row_that_repeats_an_old_key(tmp_path: Path) -> None:
-    warehouse = tmp_path / "warehouse.duckdb"
-    load_business_raw(warehouse, BUSINESS_DIR)
-    first = run_dbt(warehouse, tmp_path / "first", "build")
-    assert first.returncode == 0, first.stdout[-3000:]
-    # A fully tested build moves the watermark: the fixture's newest batch and order day.
-    [(batch, day)] = _watermarks(warehouse)
-    assert batch >= 0 and day is not None
-    # Not-null is a contract constraint of the marts, enforced by the tables themselves.
+def test_the_marts_enforce_their_not_null_constraints(tmp_path: Path) -> None:
+    warehouse = _built(tmp_path)
     assert _not_null_columns(warehouse) >= _constrained_columns(tmp_path / "first")
 
-    # A partial build tests only part of the project: it does not move the watermark.
-    partial = run_dbt(warehouse, tmp_path / "partial", "build", "--select", "stg_orders")
-    assert partial.returncode == 0, partial.stdout[-3000:]
-    assert len(_watermarks(warehouse)) == 1
 
-    # A later batch brings an order whose id is already loaded (old rows are not re-read).
+def test_staging_tests_check_the_batches_not_absorbed_and_catch_a_repeated_old_key(
+    tmp_path: Path,
+) -> None:
+    warehouse = _built(tmp_path)
+    absorbed = _absorbed(warehouse)
     with duckdb.connect(str(warehouse)) as con:
+        [(old, repeated)] = con.execute(
+            "select min(order_id), max(order_id) from raw.orders"
+        ).fetchall()
+        # A fault in a batch the build absorbed already: a daily update does not read it again.
         con.execute(
-            "insert into raw.orders select * replace ($batch + 1 as _batch_id) "
-            "from raw.orders order by order_id limit 1",
-            {"batch": batch},
+            "insert into raw.orders select * replace ($batch as _batch_id) "
+            "from raw.orders where order_id = $order",
+            {"batch": absorbed, "order": old},
+        )
+        # A later batch brings an order whose id is already loaded (old rows are not tested
+        # again, but the new row's key is looked up among them).
+        con.execute(
+            "insert into raw.orders select * replace ($batch as _batch_id) "
+            "from raw.orders where order_id = $order",
+            {"batch": absorbed + 1, "order": repeated},
         )
     again = run_dbt(warehouse, tmp_path / "again", "build")
     assert again.returncode != 0
-    assert "FAIL 1 unique_combination_stg_orders_" in again.stdout
-    # A build with a failure does not move the watermark: the next one tests the row again.
-    assert len(_watermarks(warehouse)) == 1
+    assert "FAIL 1 unique_combination_stg_orders_" in again.stdout, again.stdout[-3000:]
+    # The failed test stops int_changes (downstream of stg_orders): the batch stays
+    # unabsorbed and the next build tests its row again.
+    assert _absorbed(warehouse) == absorbed
+    retried = run_dbt(warehouse, tmp_path / "retried", "build")
+    assert "FAIL 1 unique_combination_stg_orders_" in retried.stdout, retried.stdout[-3000:]
+    # A full refresh tests every row: both repeated keys.
+    full = run_dbt(warehouse, tmp_path / "full", "build", "--full-refresh")
+    assert "FAIL 2 unique_combination_stg_orders_" in full.stdout, full.stdout[-3000:]
 
 
-def test_monthly_tests_check_the_months_an_update_rewrote(tmp_path: Path) -> None:
-    """A monthly model's tests take the months it re-derived (from rebuild_from_month()): a
-    fault carried into them is caught, the untouched months before are not re-read."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    load_business_raw(warehouse, BUSINESS_DIR)
-    first = run_dbt(warehouse, tmp_path / "first", "build")
-    assert first.returncode == 0, first.stdout[-3000:]
+def test_an_incremental_models_tests_check_the_rows_its_last_run_wrote(tmp_path: Path) -> None:
+    """int_orders_classified replaces the order months holding changed orders: a fault in
+    the month of an order a new batch touches is caught, however old the order; the same
+    fault in a month no batch touched is not read again."""
+    warehouse = _built(tmp_path)
+    absorbed = _absorbed(warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        [(rebuilt_from,)] = con.execute(
-            "select date_trunc('month', max(through_date) - 7) from ops.build_watermarks"
+        [(order, month)] = con.execute(
+            "select order_id, date_trunc('month', ordered_date) "
+            "from intermediate.int_orders_classified order by ordered_at limit 1"
         ).fetchall()
-        # A customer's row in the month the next update carries its running totals from,
-        # doubled: the update re-derives the later months from both copies.
-        [(customer, before)] = con.execute(
-            "select customer_id, month_start from intermediate.int_customers_rfm_monthly "
-            "where month_start = (select max(month_start) "
-            "from intermediate.int_customers_rfm_monthly where month_start < $1) "
-            "order by customer_id limit 1",
-            [rebuilt_from],
+        [(untouched,)] = con.execute(
+            "select max(order_id) from intermediate.int_orders_classified "
+            "where date_trunc('month', ordered_date) > $month",
+            {"month": month},
         ).fetchall()
-        con.execute(
-            "insert into intermediate.int_customers_rfm_monthly "
-            "select * from intermediate.int_customers_rfm_monthly "
-            "where customer_id = $1 and month_start = $2",
-            [customer, before],
-        )
-        [(rebuilt_months,)] = con.execute(
-            "select count(*) from intermediate.int_customers_rfm_monthly "
-            "where customer_id = $1 and month_start >= $2",
-            [customer, rebuilt_from],
-        ).fetchall()
-    assert rebuilt_months >= 1
-
-    again = run_dbt(warehouse, tmp_path / "again", "build")
-    assert again.returncode != 0
-    # One doubled key per re-derived month of that customer; the planted month itself is
-    # older than the update's months and is not counted.
-    assert f"FAIL {rebuilt_months} unique_combination_int_customers_rfm_monthly_" in again.stdout, (
-        again.stdout[-3000:]
-    )
-
-
-def test_order_tests_check_the_orders_an_update_rewrote(tmp_path: Path) -> None:
-    """The order-keyed models' tests take the orders int_changed_orders lists, the ones the
-    update re-derived, however old: a fault in an order older than 62 days is caught once a
-    new batch touches that order; orders no batch touched are not read again."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    load_business_raw(warehouse, BUSINESS_DIR)
-    first = run_dbt(warehouse, tmp_path / "first", "build")
-    assert first.returncode == 0, first.stdout[-3000:]
-    [(batch, day)] = _watermarks(warehouse)
-    with duckdb.connect(str(warehouse)) as con:
-        [(order, ordered), (untouched, _)] = con.execute(
-            "select order_id, cast(ordered_at as date) from raw.orders order by ordered_at limit 2"
-        ).fetchall()
-        assert (day - ordered).days > 62  # outside a 62-day scope
-        # The same fault planted in the model's row of an order no new batch touches.
+        # The same fault planted in the model's row of an order in a month no batch touches.
         con.execute(
             "update intermediate.int_orders_classified set customer_id = 'C-unknown' "
-            "where order_id = $1",
-            [untouched],
+            "where order_id = $order",
+            {"order": untouched},
         )
-        # A fault in the order's loaded row (its batch is tested already, so the staging
-        # tests do not read it again), and a ticket of a new batch that touches the order.
-        con.execute("update raw.orders set customer_id = 'C-unknown' where order_id = $1", [order])
+        # A fault in the order's loaded row (its batch is absorbed, so the staging tests do
+        # not read it again), and a ticket of a new batch that touches the order.
+        con.execute(
+            "update raw.orders set customer_id = 'C-unknown' where order_id = $order",
+            {"order": order},
+        )
         con.execute(
             "insert into raw.service_tickets "
-            "select * replace ('T-new' as ticket_id, $1 as order_id, $2 as _batch_id) "
+            "select * replace ('T-new' as ticket_id, $order as order_id, $batch as _batch_id) "
             "from raw.service_tickets where order_id is not null order by ticket_id limit 1",
-            [order, batch + 1],
+            {"order": order, "batch": absorbed + 1},
         )
     again = run_dbt(warehouse, tmp_path / "again", "build")
     assert again.returncode != 0
@@ -152,3 +142,11 @@ def test_order_tests_check_the_orders_an_update_rewrote(tmp_path: Path) -> None:
     assert "FAIL 1 relationships_int_orders_classified_customer_id_" in again.stdout, again.stdout[
         -3000:
     ]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        written = con.execute(
+            "select distinct date_trunc('month', ordered_date) "
+            "from intermediate.int_orders_classified "
+            "where absorbed_batch_id = (select max(absorbed_batch_id) "
+            "from intermediate.int_orders_classified)"
+        ).fetchall()
+    assert written == [(month,)]  # what the last run wrote, and so what its tests read
