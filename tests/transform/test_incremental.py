@@ -4,10 +4,9 @@ One simulated business is split before its last days. Warehouse `daily` ingests 
 runs `dbt build`, ingests the last days and runs `dbt build` again (the incremental models
 take only what is new); warehouse `full` ingests the same two parts in the same order (so
 the batch ids agree) and runs one `dbt build`. Every intermediate and mart table must hold
-the same rows in both.
+the same rows in both (every column but `absorbed_batch_id`, the batch each build had
+absorbed when it wrote a row).
 """
-
-# ruff: noqa: S608 - table and column names come from the catalogs themselves, not from input.
 
 from __future__ import annotations
 
@@ -17,27 +16,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bench.build import split_last_days
 from pipelines.ingest.api import ingest_paths
-from pipelines.ingest.simulate import simulate
-from pipelines.settings import Settings
 from tests.fixtures.business import BUSINESS_DIR, load_business_raw
+from tests.fixtures.incremental import (
+    BUILD_STATE_COLUMNS,
+    build,
+    differing_tables,
+    settings_for,
+    simulated_split,
+    tables,
+)
 from tests.fixtures.warehouse import run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("incremental")]
-
-SCHEMAS = ("intermediate", "marts")
-# What a run re-derives, not what it derives: it differs between the two by design.
-RUN_STATE = {("intermediate", "int_changed_orders")}
-
-
-def _settings(folder: Path) -> Settings:
-    return Settings(data_dir=folder, lock_timeout_s=30, source_timezone="UTC")
-
-
-def _build(settings: Settings, work: Path) -> None:
-    result = run_dbt(settings.warehouse_path, work, "build")
-    assert result.returncode == 0, result.stdout[-4000:]
 
 
 # In UTC, and in a zone behind it, where a window taken from UTC dates would miss the rows
@@ -52,62 +43,16 @@ def warehouses(
 
 
 def _built(root: Path) -> tuple[Path, Path]:
-    simulate(orders=2_500, days=120, seed=5, out=root / "sim")
-    base, last_days = split_last_days(root / "sim", root / "split", days=2)
-    daily, full = _settings(root / "daily"), _settings(root / "rebuilt")
+    base, last_days = simulated_split(root)
+    daily, full = settings_for(root / "daily"), settings_for(root / "rebuilt")
     ingest_paths([base], settings=daily)
-    _build(daily, root / "work-daily-1")
+    build(daily, root / "work-daily-1")
     ingest_paths([last_days], settings=daily)
-    _build(daily, root / "work-daily-2")
+    build(daily, root / "work-daily-2")
     ingest_paths([base], settings=full)
     ingest_paths([last_days], settings=full)
-    _build(full, root / "work-full")
+    build(full, root / "work-full")
     return daily.warehouse_path, full.warehouse_path
-
-
-def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
-    return con.execute(
-        "select schema_name, table_name from duckdb_tables() "
-        "where database_name = $catalog and list_contains($schemas, schema_name) order by all",
-        {"catalog": catalog, "schemas": list(SCHEMAS)},
-    ).fetchall()
-
-
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    found = con.execute(f"select count(*) from ({sql})").fetchone()
-    assert found is not None
-    return int(found[0])
-
-
-def _differences(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> tuple[int, int]:
-    """Rows only in `daily`, rows only in `rebuilt`.
-
-    Columns other than doubles must be equal exactly. Doubles (sums and means, which add up
-    in whatever order the threads finish) must agree to 1e-9 relative, on the rows whose
-    other columns agree.
-    """
-    columns = con.execute(f"describe rebuilt.{schema}.{table}").fetchall()
-    floats = [name for name, kind, *_ in columns if kind in ("DOUBLE", "FLOAT")]
-    exact = [name for name, kind, *_ in columns if name not in floats]
-    keys = ", ".join(exact)
-    a = f"select {keys} from daily.{schema}.{table}"
-    b = f"select {keys} from rebuilt.{schema}.{table}"
-    extra, missing = _count(con, f"{a} except all {b}"), _count(con, f"{b} except all {a}")
-    if not floats or extra or missing:
-        return extra, missing
-    if _count(con, f"select distinct {keys} from rebuilt.{schema}.{table}") != _count(con, b):
-        raise AssertionError(f"{schema}.{table}: its exact columns do not identify a row")
-    same_row = " and ".join(f"d.{c} is not distinct from r.{c}" for c in exact)
-    apart = " or ".join(
-        f"(d.{c} is null) <> (r.{c} is null) or abs(d.{c} - r.{c}) > 1e-9 * greatest(1, abs(r.{c}))"
-        for c in floats
-    )
-    off = _count(
-        con,
-        f"select 1 from daily.{schema}.{table} as d "
-        f"join rebuilt.{schema}.{table} as r on {same_row} where {apart}",
-    )
-    return off, off
 
 
 def test_the_daily_update_builds_every_table_the_full_build_builds(warehouses):
@@ -115,31 +60,22 @@ def test_the_daily_update_builds_every_table_the_full_build_builds(warehouses):
     with duckdb.connect() as con:
         con.execute(f"attach '{daily}' as daily (read_only)")
         con.execute(f"attach '{full}' as rebuilt (read_only)")
-        assert _tables(con, "daily") == _tables(con, "rebuilt")
-        assert len(_tables(con, "rebuilt")) > 20
+        assert tables(con, "daily") == tables(con, "rebuilt")
+        assert len(tables(con, "rebuilt")) > 20
 
 
 def test_the_daily_update_equals_a_full_build_row_for_row(warehouses):
-    daily, full = warehouses
-    differing = {}
-    with duckdb.connect() as con:
-        con.execute(f"attach '{daily}' as daily (read_only)")
-        con.execute(f"attach '{full}' as rebuilt (read_only)")
-        for schema, table in set(_tables(con, "rebuilt")) - RUN_STATE:
-            extra, missing = _differences(con, schema, table)
-            if extra or missing:
-                rows = _count(con, f"select * from rebuilt.{schema}.{table}")
-                differing[f"{schema}.{table}"] = (extra, missing, rows)
     # table: (rows only the daily update has, rows only the full build has, rows in full)
-    assert differing == {}
+    assert differing_tables(*warehouses) == {}
 
 
 def _rows(warehouse: Path, table: str, schema: str = "marts") -> list[tuple[object, ...]]:
-    """Every row of schema.table, sorted by all its columns."""
+    """Every row of schema.table but its build state, sorted by all its columns."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(
-            "select * from query_table(concat($schema, '.', $table)) order by all",
-            {"schema": schema, "table": table},
+            "select columns(lambda c: not list_contains($skip, c)) "
+            "from query_table(concat($schema, '.', $table)) order by all",
+            {"schema": schema, "table": table, "skip": sorted(BUILD_STATE_COLUMNS)},
         ).fetchall()
 
 
@@ -200,9 +136,9 @@ def test_late_news_of_old_orders_reach_the_weekly_and_monthly_efficiency_marts(
     by date: earlier delivery events of O1 and O7 (O7's moves the only stage that ended in
     the week of 16 February to the week before), a damaged tracking event of S6 (ZTO,
     February) and a ticket about a lost parcel of O2 (SF Express, January). The daily
-    update of bottleneck_stages and stage_performance_weekly (incremental from
-    changed_orders_first_week()) and of carrier_scorecard (rebuilt whole) holds what
-    rebuilding them from scratch holds."""
+    update of bottleneck_stages and stage_performance_weekly (incremental: the weeks of
+    what int_changes lists) and of carrier_scorecard (rebuilt whole) holds what rebuilding
+    them from scratch holds."""
     warehouse = tmp_path / "warehouse.duckdb"
     load_business_raw(warehouse, BUSINESS_DIR)
     first = run_dbt(warehouse, tmp_path / "first", "build")
