@@ -59,7 +59,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path,
     model = project / path
     model.parent.mkdir(parents=True, exist_ok=True)
     model.write_text(sql, encoding="utf-8")
-    selected = ("--select", f"+{model.stem}")
+    # The mart and what it reads, with the tests whose every parent is built.
+    selected = ("--select", f"+{model.stem}", "--indirect-selection", "cautious")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("ORDERLENS_BUSINESS_TIMEZONE", "UTC")
         base, last_days = simulated_split(root)
