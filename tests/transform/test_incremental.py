@@ -136,9 +136,8 @@ def test_late_news_of_old_orders_reach_the_weekly_and_monthly_efficiency_marts(
     by date: earlier delivery events of O1 and O7 (O7's moves the only stage that ended in
     the week of 16 February to the week before), a damaged tracking event of S6 (ZTO,
     February) and a ticket about a lost parcel of O2 (SF Express, January). The daily
-    update of bottleneck_stages and stage_performance_weekly (incremental: the weeks of
-    what int_changes lists) and of carrier_scorecard (rebuilt whole) holds what rebuilding
-    them from scratch holds."""
+    update of bottleneck_stages, stage_performance_weekly and carrier_scorecard holds what
+    rebuilding them from scratch holds."""
     warehouse = tmp_path / "warehouse.duckdb"
     load_business_raw(warehouse, BUSINESS_DIR)
     first = run_dbt(warehouse, tmp_path / "first", "build")
