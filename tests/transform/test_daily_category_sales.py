@@ -97,7 +97,7 @@ def test_daily_category_sales_keeps_the_return_without_an_order(warehouse: Path)
 def test_daily_category_sales_incremental_run_stays_equal_to_daily_sales(
     warehouse: Path, tmp_path: Path
 ) -> None:
-    """A new day enters both marts; a row edited in place (no new batch) enters neither."""
+    """A new day enters both marts; a change outside the look-back enters neither."""
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(warehouse, copy)
     with duckdb.connect(str(copy)) as con:
@@ -119,6 +119,8 @@ def test_daily_category_sales_incremental_run_stays_equal_to_daily_sales(
         "run",
         "--select",
         "+daily_category_sales",
+        "--vars",
+        "{daily_sales_lookback_days: 2}",
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert query(
@@ -126,7 +128,7 @@ def test_daily_category_sales_incremental_run_stays_equal_to_daily_sales(
         "select sales_date, category, units, net_revenue from marts.daily_category_sales "
         "where sales_date in ('2026-01-05', '2026-03-11') order by sales_date",
     ) == [
-        # 01-05: no new batch touched it, still 2 + 1 units, 150
+        # 01-05 is outside the window: still 2 + 1 units, 150
         (date(2026, 1, 5), "kitchen", 3, Decimal("150")),
         # O11: 3 x 30
         (date(2026, 3, 11), "gadgets", 3, Decimal("90")),

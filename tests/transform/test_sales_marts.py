@@ -247,7 +247,7 @@ def test_product_sales_revenue_share_carries_its_numerator_and_denominator(
 def test_daily_sales_incremental_run_adds_a_new_day_and_keeps_the_rest(
     warehouse: Path, tmp_path: Path
 ) -> None:
-    """A new day's batch rebuilds only the days holding what it changed (int_changes)."""
+    """A new day's batch rebuilds only the days in the look-back window."""
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(warehouse, copy)
     with duckdb.connect(str(copy)) as con:
@@ -260,7 +260,7 @@ def test_daily_sales_incremental_run_adds_a_new_day_and_keeps_the_rest(
             "insert into raw.order_lines (order_id, line_number, sku, quantity, unit_price, "
             "discount_amount, _batch_id) values ('O11', 1, 'SKU-A', 3, 25.00, 0.00, 1)"
         )
-        # A row edited in place (no new batch) changes no day int_changes lists: not picked up.
+        # A change to a day outside the window (01-05 < 03-10 - 2) must not be picked up.
         con.execute(
             "update raw.order_lines set quantity = 9 where order_id = 'O1' and sku = 'SKU-A'"
         )
@@ -269,7 +269,9 @@ def test_daily_sales_incremental_run_adds_a_new_day_and_keeps_the_rest(
         tmp_path,
         "run",
         "--select",
-        "+daily_sales",  # the upstream models run too, as in a pipeline run
+        "+daily_sales",  # the upstream tables rebuild in full, as in a pipeline run
+        "--vars",
+        "{daily_sales_lookback_days: 2}",
     )
     assert result.returncode == 0, result.stdout[-4000:]
     rows = query(
@@ -277,10 +279,10 @@ def test_daily_sales_incremental_run_adds_a_new_day_and_keeps_the_rest(
         "select sales_date, sku, units, net_revenue from marts.daily_sales "
         "where sales_date in ('2026-01-05', '2026-03-11') and sku = 'SKU-A' order by sales_date",
     )
-    # 01-05 keeps its 2 units (no new batch touched it); 03-11 is new: 3 x 25 = 75.
+    # 01-05 keeps its 2 units (outside the window); 03-11 is new: 3 x 25 = 75.
     assert rows == [
         (date(2026, 1, 5), "SKU-A", 2, Decimal("50")),
         (date(2026, 3, 11), "SKU-A", 3, Decimal("75")),
     ]
-    # The days around it are kept as they were: R2's refund on 03-12 is still there once.
+    # The rest of the window is rebuilt unchanged: R2's refund on 03-12 is still there once.
     assert query(copy, "select sum(refund_amount) from marts.daily_sales") == [(Decimal("255"),)]
