@@ -246,3 +246,15 @@ def test_a_build_in_another_zone_is_a_full_one(
     monkeypatch.setenv("ORDERLENS_DATA_DIR", str(shanghai.data_dir))
     monkeypatch.setenv("ORDERLENS_BUSINESS_TIMEZONE", "UTC")
     assert full_build_reason(get_settings()) == "business time zone Asia/Shanghai -> UTC"
+
+
+def test_a_warehouse_built_before_int_changes_gets_a_full_build(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, source_timezone="UTC")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create schema intermediate")
+    assert full_build_reason(settings) is None  # nothing built yet: a first build anyway
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create table intermediate.int_orders_priced (order_id varchar)")
+    reason = full_build_reason(settings)
+    assert reason is not None and "no build state" in reason
