@@ -249,7 +249,7 @@ def test_a_build_in_another_zone_is_a_full_one(
 
 
 def test_a_warehouse_built_before_int_changes_gets_a_full_build(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, source_timezone="UTC")
+    settings = Settings(data_dir=tmp_path, lock_timeout_s=30, source_timezone="UTC")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute("create schema intermediate")
