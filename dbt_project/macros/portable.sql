@@ -84,3 +84,23 @@
 {% macro spark__add_days(date_expr, days) -%}
     date_add({{ date_expr }}, {{ days }})
 {%- endmacro %}
+
+
+{#- int_div(a, b)      the integer quotient of non-negative integers a and b (rounded down).
+    (Added for ntile_of_position, macros/rfm_segment.sql.) -#}
+{% macro int_div(dividend, divisor) -%}
+    {{ return(adapter.dispatch('int_div')(dividend, divisor)) }}
+{%- endmacro %}
+
+{% macro default__int_div(dividend, divisor) -%}
+    {#- Engines whose integer division yields a fraction, and those that truncate. -#}
+    floor(({{ dividend }}) / ({{ divisor }}))
+{%- endmacro %}
+
+{% macro duckdb__int_div(dividend, divisor) -%}
+    (({{ dividend }}) // ({{ divisor }}))
+{%- endmacro %}
+
+{% macro spark__int_div(dividend, divisor) -%}
+    (({{ dividend }}) div ({{ divisor }}))
+{%- endmacro %}

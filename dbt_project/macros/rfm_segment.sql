@@ -31,17 +31,18 @@
 
 {#- The tile ntile(tiles) gives the row at 1-based position `position` of `rows` rows, by
     ntile's own arithmetic (DuckDB's, as SQLite's): with n = least(tiles, rows), the first
-    rows % n tiles hold rows // n + 1 rows each, the others rows // n. Given a value's rank()
-    as the position, it is the lowest tile any row of that value gets, whatever the order
-    among equal values. -#}
+    rows % n tiles hold rows // n + 1 rows each, the others rows // n (// the integer
+    quotient: int_div, macros/portable.sql). Given a value's rank() as the position, it is
+    the lowest tile any row of that value gets, whatever the order among equal values. -#}
 {% macro ntile_of_position(position, rows, tiles=5) -%}
-    {%- set n = 'least(' ~ tiles ~ ', ' ~ rows ~ ')' -%}
-    {%- set larger_rows = '(' ~ rows ~ ' % ' ~ n ~ ') * (' ~ rows ~ ' // ' ~ n ~ ' + 1)' -%}
+    {%- set n = least_of([tiles | string, rows]) -%}
+    {%- set small_tile = int_div(rows, n) -%}
+    {%- set larger_rows = '(mod(' ~ rows ~ ', ' ~ n ~ ') * (' ~ small_tile ~ ' + 1))' -%}
     case
         when {{ position }} - 1 < {{ larger_rows }}
-            then 1 + ({{ position }} - 1) // ({{ rows }} // {{ n }} + 1)
+            then 1 + {{ int_div(position ~ ' - 1', small_tile ~ ' + 1') }}
         else
-            1 + {{ rows }} % {{ n }}
-            + ({{ position }} - 1 - {{ larger_rows }}) // ({{ rows }} // {{ n }})
+            1 + mod({{ rows }}, {{ n }})
+            + {{ int_div(position ~ ' - 1 - ' ~ larger_rows, small_tile) }}
     end
 {%- endmacro %}

@@ -20,7 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.transform.test_sales_marts import build_business_warehouse, query
+from tests.transform.test_sales_marts import (
+    build_business_warehouse,
+    query,
+    rows_as_built,
+    update_with_a_later_correction,
+)
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +174,35 @@ def test_churn_ratio_sits_beside_its_expected_gap(warehouse: Path) -> None:
     ]
     for _, days, expected_gap, ratio in rows:
         assert ratio == pytest.approx(days / expected_gap)
+
+
+def test_monthly_customer_marts_update_re_derives_the_months_from_a_corrected_one_on(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """A later batch corrects C4's O6 (02-10, net 100 -> 200): the update re-derives the
+    months from February on, carrying January's running totals forward, and holds what a
+    rebuild holds."""
+    models = (
+        "int_customers_rfm_monthly",
+        "customer_segment_monthly",
+        "customer_segment_migrations",
+    )
+    updated, rebuilt = update_with_a_later_correction(warehouse, tmp_path, *models)
+    for table in (
+        "intermediate.int_customers_rfm_monthly",
+        "marts.customer_segment_monthly",
+        "marts.customer_segment_migrations",
+    ):
+        assert rows_as_built(updated, table) == rows_as_built(rebuilt, table), table
+    assert query(
+        updated,
+        "select distinct month_start from intermediate.int_customers_rfm_monthly "
+        "where absorbed_batch_id = "
+        "(select max(absorbed_batch_id) from intermediate.int_customers_rfm_monthly) "
+        "order by month_start",
+    ) == [(date(2026, 2, 1),), (date(2026, 3, 1),)]
+    assert query(
+        updated,
+        "select month_end, monetary from marts.customer_segment_monthly "
+        "where customer_id = 'C4' order by month_end",
+    ) == [(date(2026, 2, 28), Decimal("200")), (date(2026, 3, 31), Decimal("240"))]

@@ -97,7 +97,7 @@ def test_daily_category_sales_keeps_the_return_without_an_order(warehouse: Path)
 def test_daily_category_sales_incremental_run_stays_equal_to_daily_sales(
     warehouse: Path, tmp_path: Path
 ) -> None:
-    """A new day enters both marts; a change outside the look-back enters neither."""
+    """A new day and a later batch's correction of an old day enter both marts."""
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(warehouse, copy)
     with duckdb.connect(str(copy)) as con:
@@ -110,8 +110,10 @@ def test_daily_category_sales_incremental_run_stays_equal_to_daily_sales(
             "insert into raw.order_lines (order_id, line_number, sku, quantity, unit_price, "
             "discount_amount, _batch_id) values ('O11', 1, 'SKU-C', 3, 30.00, 0.00, 1)"
         )
+        # O1 (01-05) corrected by the same batch: 9 units of SKU-A instead of 2.
         con.execute(
-            "update raw.order_lines set quantity = 9 where order_id = 'O1' and sku = 'SKU-A'"
+            "update raw.order_lines set quantity = 9, _batch_id = 1 "
+            "where order_id = 'O1' and sku = 'SKU-A'"
         )
     result = run_dbt(
         copy,
@@ -119,8 +121,6 @@ def test_daily_category_sales_incremental_run_stays_equal_to_daily_sales(
         "run",
         "--select",
         "+daily_category_sales",
-        "--vars",
-        "{daily_sales_lookback_days: 2}",
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert query(
@@ -128,8 +128,8 @@ def test_daily_category_sales_incremental_run_stays_equal_to_daily_sales(
         "select sales_date, category, units, net_revenue from marts.daily_category_sales "
         "where sales_date in ('2026-01-05', '2026-03-11') order by sales_date",
     ) == [
-        # 01-05 is outside the window: still 2 + 1 units, 150
-        (date(2026, 1, 5), "kitchen", 3, Decimal("150")),
+        # O1 corrected: 9 x 25 of SKU-A + 1 x 100 of SKU-B
+        (date(2026, 1, 5), "kitchen", 10, Decimal("325")),
         # O11: 3 x 30
         (date(2026, 3, 11), "gadgets", 3, Decimal("90")),
     ]

@@ -54,8 +54,9 @@ O5,allocated,2026-02-03T05:00:00Z,WH-S,,
 O5,cancelled,2026-02-03T09:00:00Z,,,customer changed mind
 O10,allocated,2026-03-10T08:00:00Z,WH-S,,
 """
-# Staging for the relationship tests' parents, then every model of the two areas.
-SELECTION = ["staging", "int_orders_classified+", "int_order_lines_returned+"]
+# Staging for the relationship tests' parents, int_changes (every incremental model's
+# window), then every model of the two areas.
+SELECTION = ["staging", "int_changes", "int_orders_classified+", "int_order_lines_returned+"]
 
 
 def build_business_warehouse(work_dir: Path) -> Path:
@@ -79,6 +80,28 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def query(warehouse: Path, sql: str, params: list[object] | None = None) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+def update_with_a_later_correction(warehouse: Path, work: Path, *models: str) -> tuple[Path, Path]:
+    """A copy of the warehouse where a later batch corrects O6 (02-10, C4, phone: 8 units
+    of SKU-A instead of 4, net 200 instead of 100) and `dbt run` updates `models` and what
+    they read; and a copy of that with `models` rebuilt from scratch."""
+    updated = work / "updated.duckdb"
+    shutil.copy(warehouse, updated)
+    with duckdb.connect(str(updated)) as con:
+        con.execute("update raw.order_lines set quantity = 8, _batch_id = 1 where order_id = 'O6'")
+    result = run_dbt(updated, work / "update", "run", "--select", *(f"+{m}" for m in models))
+    assert result.returncode == 0, result.stdout[-4000:]
+    rebuilt = work / "rebuilt.duckdb"
+    shutil.copy(updated, rebuilt)
+    result = run_dbt(rebuilt, work / "rebuild", "run", "--full-refresh", "--select", *models)
+    assert result.returncode == 0, result.stdout[-4000:]
+    return updated, rebuilt
+
+
+def rows_as_built(warehouse: Path, table: str) -> list[tuple]:
+    """Every row of a table but the batch its build had absorbed, sorted."""
+    return query(warehouse, f"select * exclude (absorbed_batch_id) from {table} order by all")  # noqa: S608
 
 
 def test_daily_sales_totals_exclude_the_cancelled_order(warehouse: Path) -> None:
@@ -201,6 +224,33 @@ def test_sales_periods_week_of_one_channel(warehouse: Path) -> None:
     ]
 
 
+def test_sales_periods_update_re_derives_the_periods_from_a_corrected_day_on(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """A later batch corrects O6 (02-10): the update re-derives the periods ending on or
+    after that day (the week of 02-09, February and all after them: March compares with
+    February), keeps those that ended before, and holds what a rebuild holds."""
+    updated, rebuilt = update_with_a_later_correction(warehouse, tmp_path, "sales_periods")
+    assert rows_as_built(updated, "marts.sales_periods") == rows_as_built(
+        rebuilt, "marts.sales_periods"
+    )
+    rederived = (
+        "select period_type, min(period_start) from marts.sales_periods "
+        "where absorbed_batch_id = (select max(absorbed_batch_id) from marts.sales_periods) "
+        "group by period_type order by period_type"
+    )
+    assert query(updated, rederived) == [("month", date(2026, 2, 1)), ("week", date(2026, 2, 9))]
+    months = (
+        "select period_start, net_revenue, previous_net_revenue from marts.sales_periods "
+        "where period_type = 'month' and channel = 'all' order by period_start"
+    )
+    assert query(updated, months) == [
+        (date(2026, 1, 1), Decimal("1035"), None),
+        (date(2026, 2, 1), Decimal("700"), Decimal("1035")),
+        (date(2026, 3, 1), Decimal("340"), Decimal("700")),
+    ]
+
+
 def test_product_sales_abc_classes_and_movers(warehouse: Path) -> None:
     rows = query(
         warehouse,
@@ -247,7 +297,7 @@ def test_product_sales_revenue_share_carries_its_numerator_and_denominator(
 def test_daily_sales_incremental_run_adds_a_new_day_and_keeps_the_rest(
     warehouse: Path, tmp_path: Path
 ) -> None:
-    """A new day's batch rebuilds only the days in the look-back window."""
+    """A new batch rebuilds only the days it touched (int_changes)."""
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(warehouse, copy)
     with duckdb.connect(str(copy)) as con:
@@ -260,7 +310,7 @@ def test_daily_sales_incremental_run_adds_a_new_day_and_keeps_the_rest(
             "insert into raw.order_lines (order_id, line_number, sku, quantity, unit_price, "
             "discount_amount, _batch_id) values ('O11', 1, 'SKU-A', 3, 25.00, 0.00, 1)"
         )
-        # A change to a day outside the window (01-05 < 03-10 - 2) must not be picked up.
+        # An edit no new batch brought (01-05, absorbed already) is not picked up.
         con.execute(
             "update raw.order_lines set quantity = 9 where order_id = 'O1' and sku = 'SKU-A'"
         )
@@ -270,8 +320,6 @@ def test_daily_sales_incremental_run_adds_a_new_day_and_keeps_the_rest(
         "run",
         "--select",
         "+daily_sales",  # the upstream tables rebuild in full, as in a pipeline run
-        "--vars",
-        "{daily_sales_lookback_days: 2}",
     )
     assert result.returncode == 0, result.stdout[-4000:]
     rows = query(
@@ -279,10 +327,10 @@ def test_daily_sales_incremental_run_adds_a_new_day_and_keeps_the_rest(
         "select sales_date, sku, units, net_revenue from marts.daily_sales "
         "where sales_date in ('2026-01-05', '2026-03-11') and sku = 'SKU-A' order by sales_date",
     )
-    # 01-05 keeps its 2 units (outside the window); 03-11 is new: 3 x 25 = 75.
+    # 01-05 keeps its 2 units (no new batch touched it); 03-11 is new: 3 x 25 = 75.
     assert rows == [
         (date(2026, 1, 5), "SKU-A", 2, Decimal("50")),
         (date(2026, 3, 11), "SKU-A", 3, Decimal("75")),
     ]
-    # The rest of the window is rebuilt unchanged: R2's refund on 03-12 is still there once.
+    # The other days stay as they were: R2's refund on 03-12 is there once.
     assert query(copy, "select sum(refund_amount) from marts.daily_sales") == [(Decimal("255"),)]

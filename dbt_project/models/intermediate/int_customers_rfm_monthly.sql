@@ -1,29 +1,26 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month_start',
-    on_schema_change='fail',
+    window={
+        'partition': 'month_start',
+        'grain': 'month',
+        'changes': ['order', 'return'],
+        'onward': true,
+    },
 ) }}
 -- One row per customer (not the guest account) x month from the month of their first
 -- order to the month of the data clock: recency, frequency and monetary value as of the
 -- month's end (as of the data clock for the clock's own month).
--- Incremental: a run re-derives the months from rebuild_from_month() on; each customer's
--- running totals start from their last row before those months (carried forward).
-with window_start as (
-    select
-        {% if is_incremental() -%}
-            {{ rebuild_from_month() }}
-        {%- else -%}
-            date '0001-01-01'
-        {%- endif %} as first_month
-),
-
-orders as not materialized (
+-- Incremental: a run re-derives the months from the first one holding a changed order or
+-- return on; each customer's running totals start from their row of the latest month
+-- before those (carried forward).
+with orders as {{ not_materialized() }} (
     select * from {{ ref('int_orders_priced') }}
-    where not is_guest
+    where {{ in_window('ordered_date') }}
 ),
 
-returns as not materialized (
+returns as (
+    -- Every return: one dated before the months re-derived is still booked in them when
+    -- its customer's history starts there (refund_months).
     select * from {{ ref('int_order_lines_returned') }}
     where not is_guest and customer_id is not null
 ),
@@ -47,7 +44,7 @@ previous as (
         from {{ this }}
         where month_start = (
             select max(month_start) from {{ this }}
-            where month_start < (select first_month from window_start)
+            where not ({{ in_window('month_start') }})
         )
     {%- else -%}
         select
@@ -60,17 +57,12 @@ previous as (
     {%- endif %}
 ),
 
-recent_orders as (
-    select * from orders
-    where ordered_date >= (select first_month from window_start)
-),
-
 months as (
-    -- The calendar of months that saw any order: a whole month without a single order
-    -- does not happen in a running business, and this needs no compile-time query.
+    -- The calendar of months that saw any order (the guest account's included): a whole
+    -- month without a single order does not happen in a running business, and this needs
+    -- no compile-time query.
     select distinct cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as month_start
-    from {{ ref('int_orders_priced') }}
-    where ordered_date >= (select first_month from window_start)
+    from orders
 ),
 
 order_months as (
@@ -80,7 +72,8 @@ order_months as (
         count(*) as orders,
         sum(net_revenue) as net_revenue,
         max(ordered_date) as last_order_date
-    from recent_orders
+    from orders
+    where not is_guest
     group by customer_id, cast({{ dbt.date_trunc('month', 'ordered_date') }} as date)
 ),
 
@@ -91,40 +84,42 @@ first_months as (
     from previous
     union all
     select
-        order_months.customer_id,
-        min(order_months.month_start) as first_month_start
+        customer_id,
+        min(month_start) as first_month_start
     from order_months
-    anti join previous
-        on order_months.customer_id = previous.customer_id
-    group by order_months.customer_id
+    where
+        not exists (
+            select 1 from previous
+            where previous.customer_id = order_months.customer_id
+        )
+    group by customer_id
 ),
 
-refund_months as (
+booked_refunds as (
     -- A refund dated before the customer's first counted order (a cancellation of an order
     -- placed before the data begins) still lowers monetary "to the as-of date": it is
     -- booked in the first month of the customer's history instead of being dropped.
-    -- (Refunds of earlier months are in the carried-forward totals already.)
     select
         returns.customer_id,
-        greatest(
-            cast({{ dbt.date_trunc('month', 'returns.returned_date') }} as date),
-            first_months.first_month_start
-        ) as month_start,
-        sum(returns.refund_amount) as refund_amount
+        {{ greatest_of([
+            'cast(' ~ dbt.date_trunc('month', 'returns.returned_date') ~ ' as date)',
+            'first_months.first_month_start',
+        ]) }} as month_start,
+        returns.refund_amount
     from returns
     inner join first_months
         on returns.customer_id = first_months.customer_id
-    where
-        greatest(
-            cast({{ dbt.date_trunc('month', 'returns.returned_date') }} as date),
-            first_months.first_month_start
-        ) >= (select first_month from window_start)
-    group by
-        returns.customer_id,
-        greatest(
-            cast({{ dbt.date_trunc('month', 'returns.returned_date') }} as date),
-            first_months.first_month_start
-        )
+),
+
+refund_months as (
+    -- Refunds booked before the months re-derived are in the carried-forward totals.
+    select
+        customer_id,
+        month_start,
+        sum(refund_amount) as refund_amount
+    from booked_refunds
+    where {{ in_window('month_start') }}
+    group by customer_id, month_start
 ),
 
 customer_month_grid as (
@@ -159,16 +154,22 @@ running as (
     select
         customer_id,
         month_start,
-        sum(orders) over customer_history as frequency,
-        sum(net_revenue) over customer_history
-        - sum(refund_amount) over customer_history as monetary,
-        max(last_order_date) over customer_history as last_order_date
+        sum(orders) over (
+            partition by customer_id
+            order by month_start
+            rows between unbounded preceding and current row
+        ) as frequency,
+        sum(net_revenue - refund_amount) over (
+            partition by customer_id
+            order by month_start
+            rows between unbounded preceding and current row
+        ) as monetary,
+        max(last_order_date) over (
+            partition by customer_id
+            order by month_start
+            rows between unbounded preceding and current row
+        ) as last_order_date
     from filled
-    window customer_history as (
-        partition by customer_id
-        order by month_start
-        rows between unbounded preceding and current row
-    )
 ),
 
 cumulative as (
@@ -177,7 +178,8 @@ cumulative as (
         running.month_start,
         running.frequency + coalesce(previous.frequency, 0) as frequency,
         running.monetary + coalesce(previous.monetary, 0) as monetary,
-        greatest(running.last_order_date, previous.last_order_date) as last_order_date
+        {{ greatest_of(['running.last_order_date', 'previous.last_order_date']) }}
+            as last_order_date
     from running
     left join previous
         on running.customer_id = previous.customer_id
@@ -188,9 +190,10 @@ dated as (
         cumulative.customer_id,
         cumulative.month_start,
         cast({{ dbt.last_day('cumulative.month_start', 'month') }} as date) as month_end,
-        least(
-            cast({{ dbt.last_day('cumulative.month_start', 'month') }} as date), clock.clock_date
-        ) as as_of_date,
+        {{ least_of([
+            'cast(' ~ dbt.last_day('cumulative.month_start', 'month') ~ ' as date)',
+            'clock.clock_date',
+        ]) }} as as_of_date,
         cumulative.last_order_date,
         cast(cumulative.frequency as bigint) as frequency,
         cast(cumulative.monetary as decimal(18, 2)) as monetary
@@ -205,11 +208,13 @@ final as (
         month_end,
         as_of_date,
         last_order_date,
-        cast({{ dbt.datediff('last_order_date', 'as_of_date', 'day') }} as bigint)
-            as recency_days,
+        cast({{ days_between('last_order_date', 'as_of_date') }} as bigint) as recency_days,
         frequency,
         monetary
     from dated
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final

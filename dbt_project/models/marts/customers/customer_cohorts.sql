@@ -1,13 +1,13 @@
 -- One row per cohort month (month of a customer's first counted order; guest account
 -- excluded) x months since that first month, up to the month of the data clock.
-with orders as not materialized (
+with orders as {{ not_materialized() }} (
     select * from {{ ref('int_orders_priced') }}
-    where not is_guest
 ),
 
 months as (
+    -- The months that saw any order (the guest account's included).
     select distinct cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as month_start
-    from {{ ref('int_orders_priced') }}
+    from orders
 ),
 
 customer_months as (
@@ -17,6 +17,7 @@ customer_months as (
         cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as activity_month,
         count(*) as orders
     from orders
+    where not is_guest
     group by customer_id, cast({{ dbt.date_trunc('month', 'ordered_date') }} as date)
 ),
 

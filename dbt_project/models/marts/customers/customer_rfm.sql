@@ -1,10 +1,10 @@
 -- One row per customer with a counted order (guest account excluded), scored as of the
 -- data clock (the latest ordered date).
-with scored as not materialized (
+with scored as (
     select * from {{ ref('customer_segment_monthly') }}
 ),
 
-customers as not materialized (
+customers as (
     select * from {{ ref('stg_customers') }}
 ),
 

@@ -1,22 +1,26 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month_end',
-    on_schema_change='fail',
+    window={
+        'partition': 'month_end',
+        'grain': 'month',
+        'changes': ['order', 'return'],
+        'onward': true,
+    },
 ) }}
 -- One row per month end x segment a month before x segment now: how many customers moved
 -- that way. Customers whose first order falls in the month come from 'none'.
--- Incremental: a run re-derives the months from rebuild_from_month() on (each against the
--- month before it, which may be older).
-with segments as not materialized (
+-- Incremental: a run re-derives the months customer_segment_monthly re-scores (from the
+-- first one holding a changed order or return on), each against the month before it.
+with segments as {{ not_materialized() }} (
+    -- The months re-derived and the one before them (the first one's base): their next
+    -- day falls in the window.
     select * from {{ ref('customer_segment_monthly') }}
+    where {{ in_window(add_days('month_end', 1)) }}
 ),
 
 current_months as (
     select * from segments
-    {% if is_incremental() -%}
-        where month_end >= {{ rebuild_from_month() }}
-    {%- endif %}
+    where {{ in_window('month_end') }}
 ),
 
 paired as (
@@ -29,10 +33,8 @@ paired as (
     left join segments as previous_month
         on
             current_month.customer_id = previous_month.customer_id
-            and previous_month.month_end = cast(
-                {{ dbt.dateadd('day', -1, dbt.date_trunc('month', 'current_month.month_end')) }}
-                as date
-            )
+            and previous_month.month_end
+            = {{ add_days(dbt.date_trunc('month', 'current_month.month_end'), -1) }}
 ),
 
 final as (
@@ -45,4 +47,7 @@ final as (
     group by month_end, from_segment, to_segment
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final

@@ -1,8 +1,11 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month_end',
-    on_schema_change='fail',
+    window={
+        'partition': 'month_end',
+        'grain': 'month',
+        'changes': ['order', 'return'],
+        'onward': true,
+    },
 ) }}
 -- One row per customer x month end, from the month of the customer's first order on:
 -- the RFM values as of that month end (as of the data clock for the clock's own month),
@@ -14,13 +17,13 @@
 -- same value, so equal values always share a score and a score is earned only when every
 -- customer with that value earned it. That lowest score is the tile of the value's first
 -- row, whose position is the value's rank(): one window per score (ntile_of_position).
--- Incremental: a run re-scores the months from rebuild_from_month() on (scores of a month
--- depend only on that month's rows).
-with rfm_values as not materialized (
+-- Incremental: a run re-scores the months int_customers_rfm_monthly re-derives (from the
+-- first one holding a changed order or return on; scores of a month depend only on that
+-- month's rows). Partitioned by month_end: every month end of a re-derived month is on or
+-- after its first day, every earlier one before it.
+with rfm_values as (
     select * from {{ ref('int_customers_rfm_monthly') }}
-    {% if is_incremental() -%}
-        where month_start >= {{ rebuild_from_month() }}
-    {%- endif %}
+    where {{ in_window('month_start') }}
 ),
 
 ranked as (
@@ -67,4 +70,7 @@ final as (
     from combined
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final

@@ -2,22 +2,22 @@
 -- counted order included, with zero orders). Churn risk compares days since the last
 -- order with the customer's own mean gap between orders (or, for one-order customers,
 -- the median of the repeat customers' mean gaps).
-with customers as not materialized (
+with customers as (
     select * from {{ ref('stg_customers') }}
     where not is_guest
 ),
 
-orders as not materialized (
+orders as (
     select * from {{ ref('int_orders_priced') }}
     where not is_guest
 ),
 
-returns as not materialized (
+returns as (
     select * from {{ ref('int_order_lines_returned') }}
     where not is_guest
 ),
 
-tickets as not materialized (
+tickets as (
     select * from {{ ref('stg_service_tickets') }}
 ),
 
@@ -59,16 +59,14 @@ customer_tickets as (
 gaps as (
     select
         customer_orders.*,
-        {{ dbt.datediff('customer_orders.last_order_date', 'clock.clock_date', 'day') }}
+        {{ days_between('customer_orders.last_order_date', 'clock.clock_date') }}
             as days_since_last_order,
         case
             when customer_orders.orders >= 2
                 then
                     cast(
-                        {{ dbt.datediff(
-                            'customer_orders.first_order_date',
-                            'customer_orders.last_order_date',
-                            'day'
+                        {{ days_between(
+                            'customer_orders.first_order_date', 'customer_orders.last_order_date'
                         ) }} as double
                     )
                     / (customer_orders.orders - 1)
@@ -79,8 +77,7 @@ gaps as (
 
 typical_gap as (
     select
-        percentile_cont(0.5) within group (order by mean_order_gap_days)
-            as median_mean_order_gap_days
+        {{ median('mean_order_gap_days') }} as median_mean_order_gap_days
     from gaps
     where mean_order_gap_days is not null
 ),
@@ -93,10 +90,10 @@ scored as (
             when
                 coalesce(gaps.mean_order_gap_days, typical_gap.median_mean_order_gap_days)
                 is not null
-                then greatest(
-                    coalesce(gaps.mean_order_gap_days, typical_gap.median_mean_order_gap_days),
-                    1
-                )
+                then {{ greatest_of([
+                    'coalesce(gaps.mean_order_gap_days, typical_gap.median_mean_order_gap_days)',
+                    '1',
+                ]) }}
         end as expected_gap_days
     from gaps
     cross join typical_gap

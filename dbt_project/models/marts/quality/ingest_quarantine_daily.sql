@@ -5,11 +5,11 @@
 -- Released and superseded rows stay on the day they were quarantined, so the history does
 -- not move; only their status does. Rows a mapping excluded on purpose are kept in
 -- ops.quarantine with their reason but are no quarantine: they are not counted here.
-with quarantine as not materialized (
+with quarantine as (
     select * from {{ source('ops', 'quarantine') }}
 ),
 
-batches as not materialized (
+batches as (
     select * from {{ source('ops', 'ingest_batches') }}
 ),
 

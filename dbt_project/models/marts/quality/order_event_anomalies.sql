@@ -27,11 +27,11 @@
     ('shipped_after_cancelled', 'shipped', 'cancelled'),
     ('delivered_after_cancelled', 'delivered', 'cancelled'),
 ] %}
-with pivoted as not materialized (
+with pivoted as (
     select * from {{ ref('int_order_events_pivoted') }}
 ),
 
-orders as not materialized (
+orders as (
     select * from {{ ref('stg_orders') }}
 ),
 

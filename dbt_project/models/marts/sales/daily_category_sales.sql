@@ -1,34 +1,22 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='sales_date',
-        on_schema_change='fail',
-    )
-}}
+{{ config(
+    materialized='incremental',
+    window={'partition': 'sales_date', 'grain': 'day', 'changes': ['order', 'return']},
+) }}
 -- One row per sales date x category x warehouse x channel x ship-to region: daily_sales
 -- summed over the SKUs of each category, for the pages that never show a single SKU (a
 -- fraction of daily_sales' rows and no join to products per row). daily_sales' `orders`
 -- is left out: it counts distinct orders per SKU and does not add up across SKUs
--- (sales_periods has the distinct counts). Incremental like daily_sales, with the same
--- look-back: a run rebuilds the days from (latest day already built - lookback) on.
-{% set lookback_days = var('daily_sales_lookback_days', 7) | int %}
-
-with daily_sales as not materialized (
+-- (sales_periods has the distinct counts). Incremental like daily_sales: a run rebuilds
+-- the days holding changed orders and returns (a product's new category is a change of
+-- its orders, so its days are rebuilt too).
+with daily_sales as (
     select * from {{ ref('daily_sales') }}
+    where {{ in_window('sales_date') }}
 ),
 
-products as not materialized (
+products as (
     select * from {{ ref('stg_products') }}
 ),
-
-{% if is_incremental() %}
-    window_start as (
-        select
-            cast({{ dbt.dateadd('day', -lookback_days, 'max(sales_date)') }} as date) as first_date
-        from {{ this }}
-    ),
-{% endif %}
 
 by_category as (
     -- A left join, so that every daily_sales row counts even for a SKU missing from the
@@ -51,9 +39,6 @@ by_category as (
     from daily_sales
     left join products
         on daily_sales.sku = products.sku
-    {% if is_incremental() %}
-        where daily_sales.sales_date >= (select first_date from window_start)
-    {% endif %}
     group by
         daily_sales.sales_date,
         products.category,
@@ -82,6 +67,9 @@ final as (
 )
 
 -- Written in date order: DuckDB's zone maps then skip every row group outside a page's
--- date range.
-select * from final
+-- date range (a run appends the days it replaced, mostly the latest).
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final
 order by sales_date

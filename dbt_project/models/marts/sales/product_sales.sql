@@ -1,9 +1,9 @@
 -- One row per SKU of the catalogue (SKUs never sold included, with zero sales).
-with daily_sales as not materialized (
+with daily_sales as {{ not_materialized() }} (
     select * from {{ ref('daily_sales') }}
 ),
 
-products as not materialized (
+products as (
     select * from {{ ref('stg_products') }}
 ),
 

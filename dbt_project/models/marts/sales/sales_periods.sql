@@ -1,31 +1,16 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['period_type', 'period_start'],
-    on_schema_change='fail',
+    window={'partition': 'period_end', 'grain': 'day', 'changes': ['order'], 'onward': true},
 ) }}
 -- One row per period type ('week', 'month') x period start x channel, plus one 'all'
 -- channel row per period. Weeks start on Monday. Growth compares with the previous period
 -- and with the same period a year before (52 weeks before for weeks, 12 months for months).
--- Incremental: a run re-derives the months from rebuild_from_month() on and the weeks from
--- the week holding that month's first day; older periods are read back as comparison bases.
-with window_start as (
-    select
-        first_month,
-        cast({{ dbt.date_trunc('week', 'first_month') }} as date) as first_week
-    from (
-        select
-            {% if is_incremental() -%}
-                {{ rebuild_from_month() }}
-            {%- else -%}
-                date '0001-01-01'
-            {%- endif %} as first_month
-    ) as months
-),
-
-orders as not materialized (
+-- Incremental: a run re-derives every period that ends on or after the first day holding a
+-- changed order (the periods holding it, and those that compare with them), reading older
+-- periods back as comparison bases. Partitioned by period_end, since a week and a month
+-- holding a changed day both start before it but both end on or after it.
+with orders as {{ not_materialized() }} (
     select * from {{ ref('int_orders_priced') }}
-    where ordered_date >= (select first_week from window_start)
 ),
 
 orders_in_periods as (
@@ -38,6 +23,7 @@ orders_in_periods as (
         units,
         net_revenue
     from orders
+    where {{ in_window(add_days(dbt.date_trunc('week', 'ordered_date'), 6)) }}
     union all
     select
         'month' as period_type,
@@ -48,44 +34,22 @@ orders_in_periods as (
         units,
         net_revenue
     from orders
-),
-
-by_channel as (
-    select
-        period_type,
-        period_start,
-        channel,
-        count(distinct order_id) as orders,
-        count(distinct customer_id) as customers,
-        sum(units) as units,
-        sum(net_revenue) as net_revenue
-    from orders_in_periods
-    group by period_type, period_start, channel
-),
-
-all_channels as (
-    select
-        period_type,
-        period_start,
-        'all' as channel,
-        count(distinct order_id) as orders,
-        count(distinct customer_id) as customers,
-        sum(units) as units,
-        sum(net_revenue) as net_revenue
-    from orders_in_periods
-    group by period_type, period_start
+    where {{ in_window(dbt.last_day('ordered_date', 'month')) }}
 ),
 
 periods as (
-    -- Only whole periods: a month is re-derived from its first day on.
-    select grouped.*
-    from (
-        select * from by_channel
-        union all
-        select * from all_channels
-    ) as grouped
-    cross join window_start
-    where grouped.period_type = 'week' or grouped.period_start >= window_start.first_month
+    -- Each order once per period type (order_id is the key of int_orders_priced): count(*)
+    -- counts distinct orders. The channel-less grouping is the 'all' row.
+    select
+        period_type,
+        period_start,
+        case when grouping(channel) = 1 then 'all' else channel end as channel,
+        count(*) as orders,
+        count(distinct customer_id) as customers,
+        sum(units) as units,
+        sum(net_revenue) as net_revenue
+    from orders_in_periods
+    group by grouping sets ((period_type, period_start, channel), (period_type, period_start))
 ),
 
 comparable as (
@@ -100,19 +64,13 @@ comparable as (
     {% if is_incremental() -%}
         union all
         select
-            built.period_type,
-            built.period_start,
-            built.channel,
-            built.orders,
-            built.net_revenue
-        from {{ this }} as built
-        cross join window_start
-        where
-            built.period_start
-            < case
-                when built.period_type = 'week' then window_start.first_week
-                else window_start.first_month
-            end
+            period_type,
+            period_start,
+            channel,
+            orders,
+            net_revenue
+        from {{ this }}
+        where not ({{ in_window('period_end') }})
     {%- endif %}
 ),
 
@@ -136,6 +94,11 @@ final as (
     select
         current_period.period_type,
         current_period.period_start,
+        case
+            when current_period.period_type = 'week'
+                then {{ add_days('current_period.period_start', 6) }}
+            else cast({{ dbt.last_day('current_period.period_start', 'month') }} as date)
+        end as period_end,
         current_period.channel,
         cast(current_period.orders as bigint) as orders,
         cast(current_period.customers as bigint) as customers,
@@ -175,4 +138,7 @@ final as (
             and current_period.year_ago_period_start = year_ago.period_start
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final
