@@ -209,8 +209,8 @@ touched_returns as (
         select
             warehouse_id,
             sku,
-            {{ local_date('counted_at') }},
-            loaded_in_batch_id
+            {{ local_date('counted_at') }} as affected_date,
+            loaded_in_batch_id as batch_id
         from stock_counts
         where loaded_in_batch_id > (select absorbed_batch_id from batches)
         union all
@@ -224,11 +224,11 @@ touched_returns as (
                 'purchase_orders.expected_date',
                 'purchase_order_lines.expected_date',
                 'purchase_order_lines.received_date',
-            ]) }},
+            ]) }} as affected_date,
             {{ greatest_of([
                 'purchase_orders.loaded_in_batch_id',
                 'purchase_order_lines.loaded_in_batch_id',
-            ]) }}
+            ]) }} as batch_id
         from purchase_order_lines
         inner join purchase_orders on purchase_order_lines.po_id = purchase_orders.po_id
         where
@@ -249,8 +249,8 @@ touched_returns as (
         select
             stock_movements.warehouse_id,
             stock_movements.sku,
-            min({{ local_date('stock_movements.moved_at') }}),
-            products.loaded_in_batch_id
+            min({{ local_date('stock_movements.moved_at') }}) as affected_date,
+            products.loaded_in_batch_id as batch_id
         from products
         inner join stock_movements on products.sku = stock_movements.sku
         where products.loaded_in_batch_id > (select absorbed_batch_id from batches)
@@ -271,8 +271,8 @@ touched_returns as (
         select
             warehouse_id,
             sku,
-            {{ local_date('min(counted_at)') }},
-            max(loaded_in_batch_id)
+            {{ local_date('min(counted_at)') }} as affected_date,
+            max(loaded_in_batch_id) as batch_id
         from stock_counts
         group by warehouse_id, sku
     ),
@@ -301,9 +301,9 @@ touched_stock as (
     group by warehouse_id, sku
     union all
     select
-        'stock clock',
+        'stock clock' as entity_key,
         batch_id,
-        {{ add_days(local_date('absorbed_clock_at'), 1) }}
+        {{ add_days(local_date('absorbed_clock_at'), 1) }} as affected_date
     from stock_clock
     where {{ local_date('clock_at') }} > {{ local_date('absorbed_clock_at') }}
 ),

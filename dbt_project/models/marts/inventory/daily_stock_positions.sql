@@ -58,7 +58,7 @@ pair_starts as (
     select
         sku,
         warehouse_id,
-        min(change_date)
+        min(change_date) as first_date
     from changes
     group by sku, warehouse_id
 ),
