@@ -165,8 +165,8 @@ touched_returns as (
 
 {% if is_incremental() %}
     committing_orders as (
-        -- Orders whose allocation, shipping or cancelling events or lines are new: what
-        -- they commit changes from their first allocation on.
+        -- Orders whose allocation, shipping or cancelling events or lines are new: the
+        -- units they commit change from their first allocation day on.
         select order_id, max(loaded_in_batch_id) as batch_id
         from (
             select order_id, loaded_in_batch_id from order_events
@@ -181,8 +181,8 @@ touched_returns as (
     ),
 
     allocations as (
-        -- Every warehouse an order was allocated to (a re-allocation releases the first),
-        -- dated by its first allocation.
+        -- Every warehouse an order was allocated to (a re-allocation moves its units from
+        -- the first to the last), dated by its first allocation.
         select
             order_events.order_id,
             order_events.warehouse_id,
@@ -214,8 +214,9 @@ touched_returns as (
         from stock_counts
         where loaded_in_batch_id > (select absorbed_batch_id from batches)
         union all
-        -- A purchase order line is on order from its order's date (a changed version's
-        -- receipt dates are not earlier).
+        -- A purchase order line is on order from its order's date and received on a later
+        -- one: a new or changed version changes its pair from the earliest of its dates
+        -- (those of the version it replaced are gone with it).
         select
             purchase_orders.warehouse_id,
             purchase_order_lines.sku,

@@ -45,6 +45,7 @@ clock as (
 ),
 
 first_movements as (
+    -- A pair's positions start on the day of its first movement.
     select
         sku,
         warehouse_id,
