@@ -7,8 +7,11 @@
 --           master row); dated by the order's local ordered date;
 --   return  a return of a touched order, or one without an order; dated by its local
 --           returned date;
---   stock   a warehouse x SKU whose stock the batch moved or counted; dated by the local
---           day of its first changed movement or count;
+--   stock   a warehouse x SKU whose stock figures the batch can change (its movements,
+--           counts, purchase orders, the orders allocated to it, its product's cost);
+--           dated by the first local day they change. The key 'stock clock' dates the day
+--           after the last stock clock when a batch moves the clock on (every pair has
+--           positions up to the clock);
 --   all     every date: a batch superseded an earlier one (whose rows it removed), or this
 --           list was rebuilt from scratch while the models kept theirs.
 -- An order or return seen before keeps the earlier of its old and new date, so a correction
@@ -57,6 +60,14 @@ stock_movements as (
 
 stock_counts as (
     select * from {{ ref('stg_stock_counts') }}
+),
+
+purchase_orders as (
+    select * from {{ ref('stg_purchase_orders') }}
+),
+
+purchase_order_lines as (
+    select * from {{ ref('stg_purchase_order_lines') }}
 ),
 
 shipment_events as (
@@ -152,20 +163,134 @@ touched_returns as (
         or touched_orders.order_id is not null
 ),
 
-stock_changes as (
+{% if is_incremental() %}
+    committing_orders as (
+        -- Orders whose allocation, shipping or cancelling events or lines are new: the
+        -- units they commit change from their first allocation day on.
+        select order_id, max(loaded_in_batch_id) as batch_id
+        from (
+            select order_id, loaded_in_batch_id from order_events
+            where
+                event_type in ('allocated', 'shipped', 'cancelled')
+                and loaded_in_batch_id > (select absorbed_batch_id from batches)
+            union all
+            select order_id, loaded_in_batch_id from order_lines
+            where loaded_in_batch_id > (select absorbed_batch_id from batches)
+        ) as new_rows
+        group by order_id
+    ),
+
+    allocations as (
+        -- Every warehouse an order was allocated to (a re-allocation moves its units from
+        -- the first to the last), dated by its first allocation.
+        select
+            order_events.order_id,
+            order_events.warehouse_id,
+            committing_orders.batch_id,
+            min({{ local_date('order_events.event_at') }}) over (
+                partition by order_events.order_id
+            ) as allocated_date
+        from order_events
+        inner join committing_orders on order_events.order_id = committing_orders.order_id
+        where order_events.event_type = 'allocated'
+    ),
+
+    stock_changes as (
+        -- (warehouse, sku, first local day changed, batch) of the new rows.
+        select
+            warehouse_id,
+            sku,
+            {{ local_date('moved_at') }} as affected_date,
+            loaded_in_batch_id as batch_id
+        from stock_movements
+        where loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        -- A count sets its day's stock and the book of the next count.
+        select
+            warehouse_id,
+            sku,
+            {{ local_date('counted_at') }} as affected_date,
+            loaded_in_batch_id as batch_id
+        from stock_counts
+        where loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        -- A purchase order line is on order from its order's date and received on a later
+        -- one: a new or changed version changes its pair from the earliest of its dates
+        -- (those of the version it replaced are gone with it).
+        select
+            purchase_orders.warehouse_id,
+            purchase_order_lines.sku,
+            {{ least_of([
+                'purchase_orders.ordered_date',
+                'purchase_orders.expected_date',
+                'purchase_order_lines.expected_date',
+                'purchase_order_lines.received_date',
+            ]) }} as affected_date,
+            {{ greatest_of([
+                'purchase_orders.loaded_in_batch_id',
+                'purchase_order_lines.loaded_in_batch_id',
+            ]) }} as batch_id
+        from purchase_order_lines
+        inner join purchase_orders on purchase_order_lines.po_id = purchase_orders.po_id
+        where
+            purchase_orders.loaded_in_batch_id > (select absorbed_batch_id from batches)
+            or purchase_order_lines.loaded_in_batch_id > (select absorbed_batch_id from batches)
+        union all
+        select
+            allocations.warehouse_id,
+            order_lines.sku,
+            allocations.allocated_date,
+            allocations.batch_id
+        from allocations
+        inner join order_lines on allocations.order_id = order_lines.order_id
+        where allocations.warehouse_id is not null
+        union all
+        -- A product's new version values (cost) and labels (category) its stock: every day
+        -- of its pairs, from their first movement.
+        select
+            stock_movements.warehouse_id,
+            stock_movements.sku,
+            min({{ local_date('stock_movements.moved_at') }}) as affected_date,
+            products.loaded_in_batch_id as batch_id
+        from products
+        inner join stock_movements on products.sku = stock_movements.sku
+        where products.loaded_in_batch_id > (select absorbed_batch_id from batches)
+        group by stock_movements.warehouse_id, stock_movements.sku, products.loaded_in_batch_id
+    ),
+{% else %}
+    stock_changes as (
+        -- A first build lists every pair that has stock, from its first movement or count
+        -- (the 'all' row below re-derives everything).
+        select
+            warehouse_id,
+            sku,
+            {{ local_date('min(moved_at)') }} as affected_date,
+            max(loaded_in_batch_id) as batch_id
+        from stock_movements
+        group by warehouse_id, sku
+        union all
+        select
+            warehouse_id,
+            sku,
+            {{ local_date('min(counted_at)') }} as affected_date,
+            max(loaded_in_batch_id) as batch_id
+        from stock_counts
+        group by warehouse_id, sku
+    ),
+{% endif %}
+
+stock_clock as (
+    -- The stock clock (the latest movement day) ends every pair's positions: a batch that
+    -- moves it on adds the days after the clock it had absorbed.
     select
-        warehouse_id,
-        sku,
-        {{ local_date('moved_at') }} as affected_date,
-        loaded_in_batch_id as batch_id
+        max(
+            case
+                when loaded_in_batch_id <= (select absorbed_batch_id from batches) then moved_at
+            end
+        ) as absorbed_clock_at,
+        max(moved_at) as clock_at,
+        max(loaded_in_batch_id) as batch_id
     from stock_movements
-    union all
-    select
-        warehouse_id,
-        sku,
-        {{ local_date('counted_at') }},
-        loaded_in_batch_id
-    from stock_counts
 ),
 
 touched_stock as (
@@ -174,8 +299,14 @@ touched_stock as (
         max(batch_id) as batch_id,
         min(affected_date) as affected_date
     from stock_changes
-    where batch_id > (select absorbed_batch_id from batches)
     group by warehouse_id, sku
+    union all
+    select
+        'stock clock' as entity_key,
+        batch_id,
+        {{ add_days(local_date('absorbed_clock_at'), 1) }} as affected_date
+    from stock_clock
+    where {{ local_date('clock_at') }} > {{ local_date('absorbed_clock_at') }}
 ),
 
 everything as (

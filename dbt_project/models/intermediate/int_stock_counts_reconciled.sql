@@ -1,27 +1,21 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='counted_date',
-    on_schema_change='fail',
+    window={'partition': 'counted_date', 'grain': 'day', 'changes': ['stock'], 'onward': true},
 ) }}
 -- One row per sku x warehouse x day with a physical count: the quantity counted last
 -- that day and the count variance (counted minus book stock at the moment of counting).
 -- Book stock at a count = the previous count (0 before the first) plus every movement
 -- between the two counts, so each count resets the book and its variance is reported
 -- once, on its own day. Movements stamped at the very moment of a count are in it.
--- Incremental: a run re-derives the days from rebuild_from_day() on; a count's book needs
--- only the movements since the count before it.
-with window_start as (
-    select
-        {% if is_incremental() -%}
-            {{ rebuild_from_day() }}
-        {%- else -%}
-            date '0001-01-01'
-        {%- endif %} as first_date
+-- Incremental: a run re-derives the days from the first one whose stock changed on (a
+-- movement or count changes the book of the counts after it); a count's book needs only
+-- the movements since the count before it.
+with movements as (
+    select * from {{ ref('stg_stock_movements') }}
 ),
 
-movements as not materialized (
-    select * from {{ ref('stg_stock_movements') }}
+stock_counts as (
+    select * from {{ ref('stg_stock_counts') }}
 ),
 
 counts as (
@@ -30,16 +24,15 @@ counts as (
         warehouse_id,
         counted_at,
         counted_quantity,
-        coalesce(lag(counted_at) over pair_counts, cast('-infinity' as timestamp))
-            as previous_counted_at,
+        lag(counted_at) over pair_counts as previous_counted_at,
         coalesce(lag(counted_quantity) over pair_counts, 0) as previous_counted_quantity
-    from {{ ref('stg_stock_counts') }}
+    from stock_counts
     window pair_counts as (partition by sku, warehouse_id order by counted_at)
 ),
 
 recent_counts as (
     select * from counts
-    where {{ local_date('counted_at') }} >= (select first_date from window_start)
+    where {{ in_window(local_date('counted_at')) }}
 ),
 
 moved_between as (
@@ -55,7 +48,10 @@ moved_between as (
             recent_counts.sku = movements.sku
             and recent_counts.warehouse_id = movements.warehouse_id
             and movements.moved_at <= recent_counts.counted_at
-            and movements.moved_at > recent_counts.previous_counted_at
+            and (
+                recent_counts.previous_counted_at is null
+                or movements.moved_at > recent_counts.previous_counted_at
+            )
     group by recent_counts.sku, recent_counts.warehouse_id, recent_counts.counted_at
 ),
 
@@ -86,4 +82,7 @@ final as (
     group by sku, warehouse_id, {{ local_date('counted_at') }}
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final

@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='change_date',
-    on_schema_change='fail',
+    window={'partition': 'change_date', 'grain': 'day', 'changes': ['stock'], 'onward': true},
 ) }}
 -- One row per sku x warehouse x day on which anything changed its stock position:
 -- movements (net, and the units received, sold and returned), the count variance, and
@@ -15,90 +13,78 @@
 --   whole line when the PO is closed as received. Cancelled POs are never on order.
 -- committed: +units of an allocated order's lines on its (first) allocation date, -the
 --   same on the day it first shipped or was cancelled, whichever came first.
--- Incremental: a run re-derives the days from rebuild_from_day() on, and every change of a
--- pair whose first movement is new; pairs keep the first-movement day already built.
-with window_start as (
-    select
-        {% if is_incremental() -%}
-            {{ rebuild_from_day() }}
-        {%- else -%}
-            date '0001-01-01'
-        {%- endif %} as first_date
-),
-
-all_movements as not materialized (
+-- Incremental: a run re-derives the days from the first one whose stock changed on; a
+-- pair whose first movement is in them takes its earlier changes onto that day again.
+with stock_movements as {{ not_materialized() }} (
     select * from {{ ref('stg_stock_movements') }}
 ),
 
-known_pairs as (
-    {% if is_incremental() -%}
-        select
-            sku,
-            warehouse_id,
-            min(change_date) as first_movement_date
-        from {{ this }}
-        group by sku, warehouse_id
-    {%- else -%}
-        select
-            cast(null as varchar) as sku,
-            cast(null as varchar) as warehouse_id,
-            cast(null as date) as first_movement_date
-        where false
-    {%- endif %}
-),
-
-new_pairs as (
-    select distinct
-        all_movements.sku,
-        all_movements.warehouse_id
-    from all_movements
-    anti join known_pairs
-        on
-            all_movements.sku = known_pairs.sku
-            and all_movements.warehouse_id = known_pairs.warehouse_id
-    where {{ local_ts('all_movements.moved_at') }} >= (select first_date from window_start)
-),
-
-movements as (
-    select * from all_movements
-    where {{ local_ts('moved_at') }} >= (select first_date from window_start)
-    union all
-    select all_movements.* from all_movements
-    semi join new_pairs
-        on
-            all_movements.sku = new_pairs.sku
-            and all_movements.warehouse_id = new_pairs.warehouse_id
-    where {{ local_ts('all_movements.moved_at') }} < (select first_date from window_start)
-),
-
-counts as not materialized (
+counts as (
+    -- Few rows: they are dated (onto a first movement) before the window is taken.
     select * from {{ ref('int_stock_counts_reconciled') }}
 ),
 
-purchase_orders as not materialized (
+purchase_orders as (
     select * from {{ ref('stg_purchase_orders') }}
 ),
 
-purchase_order_lines as not materialized (
+purchase_order_lines as (
     select * from {{ ref('stg_purchase_order_lines') }}
 ),
 
-orders as not materialized (
+order_events_pivoted as (
     select * from {{ ref('int_order_events_pivoted') }}
-    {% if is_incremental() -%}
-        where
-            {{ local_ts('allocated_at') }} >= (select first_date from window_start)
-            or {{ local_ts('shipped_at') }} >= (select first_date from window_start)
-            or {{ local_ts('cancelled_at') }} >= (select first_date from window_start)
-    {%- endif %}
 ),
 
-order_lines as not materialized (
+all_order_lines as (
     select * from {{ ref('stg_order_lines') }}
 ),
 
 clock as (
     select {{ stock_clock_date() }} as clock_date
+),
+
+first_movements as (
+    -- A pair's positions start on the day of its first movement.
+    select
+        sku,
+        warehouse_id,
+        min({{ local_date('moved_at') }}) as first_movement_date
+    from stock_movements
+    group by sku, warehouse_id
+),
+
+late_pairs as (
+    -- Pairs whose first movement is in the window: their earlier changes land on it.
+    select * from first_movements
+    where {{ in_window('first_movement_date') }}
+),
+
+movements as (
+    select * from stock_movements
+    where {{ in_window(local_date('moved_at')) }}
+),
+
+allocated_orders as {{ not_materialized() }} (
+    select
+        order_id,
+        warehouse_id,
+        {{ local_date('allocated_at') }} as allocated_date,
+        {{ local_date(least_of(['shipped_at', 'cancelled_at'])) }} as released_date
+    from order_events_pivoted
+    where allocated_at is not null and warehouse_id is not null
+),
+
+order_lines as (
+    -- The lines of the orders that commit or release stock in the window, and those of
+    -- late pairs' SKUs (committed before the first movement).
+    select * from all_order_lines
+    where
+        order_id in (
+            select order_id from allocated_orders
+            where {{ in_window('allocated_date') }} or {{ in_window('released_date') }}
+        )
+        or sku in (select sku from late_pairs)
 ),
 
 movement_changes as (
@@ -141,8 +127,10 @@ open_po_lines as (
         purchase_orders.ordered_date,
         purchase_order_lines.sku,
         purchase_order_lines.ordered_quantity,
-        least(purchase_order_lines.received_quantity, purchase_order_lines.ordered_quantity)
-            as received_quantity,
+        {{ least_of([
+            'purchase_order_lines.received_quantity',
+            'purchase_order_lines.ordered_quantity',
+        ]) }} as received_quantity,
         coalesce(
             purchase_order_lines.received_date,
             purchase_order_lines.expected_date,
@@ -190,18 +178,13 @@ on_order_changes as (
 allocated_lines as (
     select
         order_lines.sku,
-        orders.warehouse_id,
-        {{ local_date('orders.allocated_at') }} as allocated_date,
-        {{ local_date(
-            'case when orders.shipped_at is null then orders.cancelled_at'
-            ~ ' when orders.cancelled_at is null then orders.shipped_at'
-            ~ ' else least(orders.shipped_at, orders.cancelled_at) end'
-        ) }} as released_date,
+        allocated_orders.warehouse_id,
+        allocated_orders.allocated_date,
+        allocated_orders.released_date,
         order_lines.quantity
-    from orders
-    inner join order_lines
-        on orders.order_id = order_lines.order_id
-    where orders.allocated_at is not null and orders.warehouse_id is not null
+    from order_lines
+    inner join allocated_orders
+        on order_lines.order_id = allocated_orders.order_id
 ),
 
 committed_changes as (
@@ -245,26 +228,12 @@ all_changes as (
     select * from committed_changes
 ),
 
-first_movements as (
-    select * from known_pairs
-    union all
-    select
-        movement_changes.sku,
-        movement_changes.warehouse_id,
-        min(movement_changes.change_date) as first_movement_date
-    from movement_changes
-    semi join new_pairs
-        on
-            movement_changes.sku = new_pairs.sku
-            and movement_changes.warehouse_id = new_pairs.warehouse_id
-    group by movement_changes.sku, movement_changes.warehouse_id
-),
-
 dated as (
     select
         all_changes.sku,
         all_changes.warehouse_id,
-        greatest(all_changes.change_date, first_movements.first_movement_date) as change_date,
+        {{ greatest_of(['all_changes.change_date', 'first_movements.first_movement_date']) }}
+            as change_date,
         all_changes.movement_quantity,
         all_changes.units_received,
         all_changes.units_sold,
@@ -283,10 +252,8 @@ dated as (
 ),
 
 in_window as (
-    -- A run replaces whole days: only days of its window (a late change of an older day
-    -- waits for a full refresh).
     select * from dated
-    where change_date >= (select first_date from window_start)
+    where {{ in_window('change_date') }}
 ),
 
 final as (
@@ -306,4 +273,7 @@ final as (
     group by sku, warehouse_id, change_date
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final

@@ -1,21 +1,17 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='position_date',
-    on_schema_change='fail',
+    window={'partition': 'position_date', 'grain': 'day', 'changes': ['stock'], 'onward': true},
 ) }}
 -- One row per date x sku x warehouse, from the pair's first movement to the stock clock.
 -- Every position is a running total of the daily changes (movements + count variances,
--- on-order and committed changes). Incremental by date: a run rebuilds the last
--- `stock_lookback_days` days before the newest position and every day up to the clock,
--- carrying the totals of the day before that window forward; older corrections need
--- --full-refresh.
-{%- set lookback_days = var('stock_lookback_days', 7) | int %}
-with changes as not materialized (
+-- on-order and committed changes). Incremental: a run rebuilds every day from the first
+-- one whose stock changed to the clock, carrying each pair's totals of the day before on.
+with changes as {{ not_materialized() }} (
     select * from {{ ref('int_stock_daily_deltas') }}
+    where {{ in_window('change_date') }}
 ),
 
-products as not materialized (
+products as (
     select * from {{ ref('stg_products') }}
 ),
 
@@ -23,40 +19,59 @@ clock as (
     select {{ stock_clock_date() }} as clock_date
 ),
 
-rebuild_window as (
+opening as (
+    -- The totals carried into the window: each pair's position of the day before it (none
+    -- on a full build).
     {% if is_incremental() -%}
         select
-            cast({{ dbt.dateadd('day', -lookback_days, 'max(position_date)') }} as date)
-                as window_start
+            sku,
+            warehouse_id,
+            position_date,
+            on_hand,
+            on_order,
+            committed
         from {{ this }}
+        where
+            {{ in_window(add_days('position_date', 1)) }}
+            and not ({{ in_window('position_date') }})
     {%- else -%}
-        select min(change_date) as window_start
-        from changes
+        select
+            cast(null as {{ dbt.type_string() }}) as sku,
+            cast(null as {{ dbt.type_string() }}) as warehouse_id,
+            cast(null as date) as position_date,
+            cast(0 as bigint) as on_hand,
+            cast(0 as bigint) as on_order,
+            cast(0 as bigint) as committed
+        where 1 = 0
     {%- endif %}
 ),
 
-pairs as (
+pair_starts as (
+    -- A pair's days in the window start after its opening, or on its first change (its
+    -- first movement) when it has none.
     select
         sku,
         warehouse_id,
-        min(change_date) as first_movement_date
+        {{ add_days('position_date', 1) }} as first_date
+    from opening
+    union all
+    select
+        sku,
+        warehouse_id,
+        min(change_date) as first_date
     from changes
     group by sku, warehouse_id
 ),
 
 pair_ranges as (
     select
-        pairs.sku,
-        pairs.warehouse_id,
-        greatest(pairs.first_movement_date, rebuild_window.window_start) as range_start,
-        {{ dbt.datediff(
-            'greatest(pairs.first_movement_date, rebuild_window.window_start)',
-            'clock.clock_date',
-            'day',
-        ) }} as range_days
-    from pairs
-    cross join rebuild_window
+        pair_starts.sku,
+        pair_starts.warehouse_id,
+        min(pair_starts.first_date) as range_start,
+        {{ days_between('min(pair_starts.first_date)', 'clock.clock_date') }} as range_days
+    from pair_starts
     cross join clock
+    group by pair_starts.sku, pair_starts.warehouse_id, clock.clock_date
 ),
 
 day_numbers as (
@@ -67,36 +82,10 @@ calendar as (
     select
         pair_ranges.sku,
         pair_ranges.warehouse_id,
-        cast({{ dbt.dateadd('day', 'day_numbers.day_number', 'pair_ranges.range_start') }} as date)
-            as position_date
+        {{ add_days('pair_ranges.range_start', 'day_numbers.day_number') }} as position_date
     from pair_ranges
     inner join day_numbers
         on day_numbers.day_number <= pair_ranges.range_days
-),
-
-opening as (
-    -- The totals carried into the window (none on a full build).
-    {% if is_incremental() -%}
-        select
-            this_table.sku,
-            this_table.warehouse_id,
-            this_table.on_hand,
-            this_table.on_order,
-            this_table.committed
-        from {{ this }} as this_table
-        inner join rebuild_window
-            on
-                this_table.position_date
-                = cast({{ dbt.dateadd('day', -1, 'rebuild_window.window_start') }} as date)
-    {%- else -%}
-        select
-            cast(null as {{ dbt.type_string() }}) as sku,
-            cast(null as {{ dbt.type_string() }}) as warehouse_id,
-            cast(0 as bigint) as on_hand,
-            cast(0 as bigint) as on_order,
-            cast(0 as bigint) as committed
-        where 1 = 0
-    {%- endif %}
 ),
 
 daily as (
@@ -164,4 +153,10 @@ final as (
         on running.sku = products.sku
 )
 
-select * from final
+-- Written in date order: DuckDB's zone maps then skip the row groups outside the dates a
+-- reader or a run's delete asks for (a run replaces the latest days).
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final
+order by position_date

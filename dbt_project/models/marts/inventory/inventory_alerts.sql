@@ -7,15 +7,15 @@
 --   available with no sale at all in the 28 days (days of supply unbounded: null).
 {%- set trailing_days = 28 %}
 {%- set overstock_days = var('overstock_days_of_supply') %}
-with positions as not materialized (
+with positions as {{ not_materialized() }} (
     select * from {{ ref('daily_stock_positions') }}
 ),
 
-products as not materialized (
+products as (
     select * from {{ ref('stg_products') }}
 ),
 
-suppliers as not materialized (
+suppliers as (
     select * from {{ ref('stg_suppliers') }}
 ),
 

@@ -1,28 +1,18 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month_start',
-    on_schema_change='fail',
+    window={'partition': 'month_start', 'grain': 'month', 'changes': ['stock'], 'onward': true},
 ) }}
 -- One row per month x sku x warehouse (the months the pair has positions in; the first
 -- and the clock's month may be partial: days_observed says how many days count).
 -- Lost demand: stockout days x the average daily units sold on in-stock days of the
 -- trailing 28 days ending on the month's last observed day. A day counts as in stock
 -- when it ended with stock or sold something (the day that sells out had stock).
--- Incremental: a run re-derives the months from rebuild_from_month() on, reading the
--- positions from 27 days before (the trailing window of the first re-derived day).
-with window_start as (
-    select
-        {% if is_incremental() -%}
-            {{ rebuild_from_month() }}
-        {%- else -%}
-            date '0001-01-01'
-        {%- endif %} as first_month
-),
-
-positions as not materialized (
+-- Incremental: a run re-derives the months from the first one whose stock changed on (the
+-- trailing 28 days reach into the month after), reading the positions from 27 days
+-- before it (the trailing window of its first day).
+with positions as (
     select * from {{ ref('daily_stock_positions') }}
-    where position_date >= (select first_month - 27 from window_start)
+    where {{ in_window(add_days('position_date', 27)) }}
 ),
 
 flagged as (
@@ -67,7 +57,7 @@ monthly as (
             as in_stock_units_sold_28d,
         max(case when days_from_month_end = 1 then in_stock_days_28d end) as in_stock_days_28d
     from trailing_sums
-    where month_start >= (select first_month from window_start)
+    where {{ in_window('month_start') }}
     group by month_start, sku, warehouse_id
 ),
 
@@ -103,4 +93,7 @@ final as (
     from monthly
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final

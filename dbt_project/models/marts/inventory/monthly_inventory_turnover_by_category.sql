@@ -2,7 +2,7 @@
 -- stock as a whole. The average inventory value is the mean of the category's DAILY
 -- total value (not the sum of SKU averages, which would over-weight SKUs stocked only
 -- part of the month).
-with positions as not materialized (
+with positions as (
     select * from {{ ref('daily_stock_positions') }}
 ),
 

@@ -5,11 +5,11 @@
 -- Dead stock: stock on hand, no sale in the last `dead_stock_days` days, and the pair has
 -- had stock movements for at least that long (a new product is not dead).
 {%- set dead_stock_days = var('dead_stock_days') %}
-with positions as not materialized (
+with positions as (
     select * from {{ ref('daily_stock_positions') }}
 ),
 
-movements as not materialized (
+movements as {{ not_materialized() }} (
     select * from {{ ref('stg_stock_movements') }}
 ),
 
@@ -58,7 +58,10 @@ aged_units as (
     select
         inflows.sku,
         inflows.warehouse_id,
-        greatest(least(inflows.quantity, inflows.on_hand - inflows.newer_units), 0) as units,
+        {{ greatest_of([
+            least_of(['inflows.quantity', 'inflows.on_hand - inflows.newer_units']),
+            '0',
+        ]) }} as units,
         {{ dbt.datediff('inflows.inflow_date', 'clock.clock_date', 'day') }} as age_days
     from inflows
     cross join clock
@@ -93,7 +96,7 @@ final as (
         cast(coalesce(buckets.units_91_180, 0) as bigint) as units_91_180,
         cast(
             coalesce(buckets.units_over_180, 0)
-            + greatest(current_positions.on_hand - coalesce(buckets.aged_units, 0), 0)
+            + {{ greatest_of(['current_positions.on_hand - coalesce(buckets.aged_units, 0)', '0']) }}
             as bigint
         ) as units_over_180,
         cast(buckets.oldest_unit_age_days as bigint) as oldest_unit_age_days,
