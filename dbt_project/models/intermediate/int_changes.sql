@@ -18,18 +18,19 @@
 -- that moves it re-derives both days. Appended build by build: the batches newer than the
 -- newest it holds.
 {% set first_day = "cast('0001-01-01' as date)" %}
+-- A first build reads only some of the tables below (sqlfluff renders that one):
+-- noqa: disable=ST03
 
 with batches as (
-    select
-        coalesce(max(batch_id), -1) as absorbed_batch_id
-        {% if is_incremental() %}
-            from {{ this }}
-        {% else %}
-            from (select cast(null as bigint) as batch_id) as none_yet
-        {% endif %}
+    select coalesce(max(batch_id), -1) as absorbed_batch_id
+    {% if is_incremental() -%}
+        from {{ this }}
+    {%- else -%}
+        from (select cast(null as bigint) as batch_id) as none_yet
+    {%- endif %}
 ),
 
-orders as (
+orders as {{ not_materialized() }} (
     select
         order_id,
         customer_id,
@@ -38,51 +39,51 @@ orders as (
     from {{ ref('stg_orders') }}
 ),
 
-order_lines as (
+order_lines as {{ not_materialized() }} (
     select * from {{ ref('stg_order_lines') }}
 ),
 
-shipments as (
+shipments as {{ not_materialized() }} (
     select * from {{ ref('stg_shipments') }}
 ),
 
-returns as (
+returns as {{ not_materialized() }} (
     select * from {{ ref('stg_returns') }}
 ),
 
-order_events as (
+order_events as {{ not_materialized() }} (
     select * from {{ ref('stg_order_events') }}
 ),
 
-stock_movements as (
+stock_movements as {{ not_materialized() }} (
     select * from {{ ref('stg_stock_movements') }}
 ),
 
-stock_counts as (
+stock_counts as {{ not_materialized() }} (
     select * from {{ ref('stg_stock_counts') }}
 ),
 
-purchase_orders as (
+purchase_orders as {{ not_materialized() }} (
     select * from {{ ref('stg_purchase_orders') }}
 ),
 
-purchase_order_lines as (
+purchase_order_lines as {{ not_materialized() }} (
     select * from {{ ref('stg_purchase_order_lines') }}
 ),
 
-shipment_events as (
+shipment_events as {{ not_materialized() }} (
     select * from {{ ref('stg_shipment_events') }}
 ),
 
-service_tickets as (
+service_tickets as {{ not_materialized() }} (
     select * from {{ ref('stg_service_tickets') }}
 ),
 
-customers as (
+customers as {{ not_materialized() }} (
     select * from {{ ref('stg_customers') }}
 ),
 
-products as (
+products as {{ not_materialized() }} (
     select * from {{ ref('stg_products') }}
 ),
 
@@ -154,7 +155,7 @@ ingest_batches as (
 touched_returns as (
     select
         returns.return_id,
-        greatest(returns.loaded_in_batch_id, coalesce(touched_orders.batch_id, -1)) as batch_id,
+        {{ greatest_of(['returns.loaded_in_batch_id', 'coalesce(touched_orders.batch_id, -1)']) }} as batch_id,
         {{ local_date('returns.returned_at') }} as affected_date
     from returns
     left join touched_orders on returns.order_id = touched_orders.order_id
@@ -320,7 +321,7 @@ everything as (
         -- A first build: models that kept their tables while this list was rebuilt take
         -- everything once.
         union all
-        select 'rebuilt list', coalesce(max(batch_id), -1)
+        select 'rebuilt list' as entity_key, coalesce(max(batch_id), -1) as batch_id
         from ingest_batches
     {% endif %}
 ),
@@ -329,13 +330,13 @@ changes as (
     select 'order' as entity, order_id as entity_key, batch_id, affected_date
     from touched_orders
     union all
-    select 'return', return_id, batch_id, affected_date
+    select 'return' as entity, return_id as entity_key, batch_id, affected_date
     from touched_returns
     union all
-    select 'stock', entity_key, batch_id, affected_date
+    select 'stock' as entity, entity_key, batch_id, affected_date
     from touched_stock
     union all
-    select 'all', entity_key, batch_id, {{ first_day }}
+    select 'all' as entity, entity_key, batch_id, {{ first_day }} as affected_date
     from everything
 ),
 
@@ -357,7 +358,7 @@ final as (
         changes.entity,
         changes.entity_key,
         {% if is_incremental() %}
-            cast(least(changes.affected_date, coalesce(earlier.affected_date, changes.affected_date)) as date)
+            cast({{ least_of(['changes.affected_date', 'coalesce(earlier.affected_date, changes.affected_date)']) }} as date)
         {% else %}
             cast(changes.affected_date as date)
         {% endif %}
