@@ -1,26 +1,11 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='week_start',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rederived_weeks() }}",
-) }}
--- depends_on: {{ ref('int_changed_orders') }}
--- depends_on: {{ ref('int_order_events_pivoted') }}
 -- One row per week (Monday start): the stage with the largest share of the week's
 -- processing time, over all warehouses and channels. A stage's share = its mean
 -- duration (stages completed in the week) over the sum of the mean durations of all
 -- stages completed in the week; order_cycle itself is not a candidate. Ties go to the
 -- earlier stage.
--- Incremental: a run re-derives the weeks from changed_orders_first_week() on (the stages
--- of the orders new batches touched end in them).
-with durations as not materialized (
+-- A table, derived whole in every run (late news of an old order moves its old weeks).
+with durations as (
     select * from {{ ref('order_stage_durations') }}
-),
-
-window_start as (
-    select
-        {{ changed_orders_first_week() }} as first_week
 ),
 
 completed as (
@@ -30,10 +15,7 @@ completed as (
         stage_number,
         duration_hours
     from durations
-    where
-        stage_status = 'completed'
-        and stage != 'order_cycle'
-        and {{ local_ts('ended_at') }} >= (select first_week from window_start)
+    where stage_status = 'completed' and stage != 'order_cycle'
 ),
 
 stage_stats as (

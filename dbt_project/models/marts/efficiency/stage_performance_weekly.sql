@@ -1,12 +1,3 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='week_start',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rederived_weeks() }}",
-) }}
--- depends_on: {{ ref('int_changed_orders') }}
--- depends_on: {{ ref('int_order_events_pivoted') }}
 -- One row per week x stage x warehouse x channel that had a stage completed in it or
 -- orders in the stage at its end. Weeks start on Monday; a completed stage counts in
 -- the week it ENDED. orders_in_progress: orders that had started the stage and neither
@@ -14,17 +5,10 @@
 -- the clock). share_of_cycle: the stage's mean duration over the mean order cycle of the
 -- orders delivered in the same week, warehouse and channel (mean_cycle_hours, kept beside it).
 -- warehouse_id is null for orders not allocated yet.
--- Incremental: a run re-derives the weeks from the earliest week an order new batches
--- touched (int_changed_orders) was received in, or from the week holding
--- rebuild_from_month(), whichever is earlier; each combination's orders in progress before
--- those weeks are summed from the stage rows, not read back.
-with durations as not materialized (
+-- A table, derived whole in every run: late news of an old order moves the weeks from its
+-- own on, and the orders in progress carry every earlier week into the next.
+with durations as {{ not_materialized() }} (
     select * from {{ ref('order_stage_durations') }}
-),
-
-window_start as (
-    select
-        {{ changed_orders_first_week() }} as first_week
 ),
 
 clock as (
@@ -39,9 +23,7 @@ completed as (
         channel,
         duration_hours
     from durations
-    where
-        stage_status = 'completed'
-        and {{ local_ts('ended_at') }} >= (select first_week from window_start)
+    where stage_status = 'completed'
 ),
 
 completion_stats as (
@@ -61,7 +43,6 @@ completion_stats as (
 progress_changes as (
     -- +1 in the week a stage starts, -1 in the week it ends (or the order is cancelled):
     -- the running sum over weeks is the number of orders inside the stage at week end.
-    -- Only the weeks re-derived; what came before is in combos.progress_before.
     select
         cast({{ dbt.date_trunc('week', local_ts('started_at')) }} as date) as week_start,
         stage,
@@ -69,7 +50,6 @@ progress_changes as (
         channel,
         1 as progress_change
     from durations
-    where {{ local_ts('started_at') }} >= (select first_week from window_start)
     union all
     select
         cast({{ dbt.date_trunc('week', local_ts('coalesce(ended_at, cancelled_at)')) }} as date)
@@ -79,33 +59,19 @@ progress_changes as (
         channel,
         -1 as progress_change
     from durations
-    where {{ local_ts('coalesce(ended_at, cancelled_at)') }} >= (select first_week from window_start)
+    where coalesce(ended_at, cancelled_at) is not null
 ),
 
 combos as (
-    -- Each combination's first week in the calendar, and the orders in progress at the
-    -- start of the first week re-derived: one pass over the stage rows.
+    -- Each combination's calendar starts in the week its first stage started.
     select
-        durations.stage,
-        durations.stage_number,
-        durations.warehouse_id,
-        durations.channel,
-        greatest(
-            cast({{ dbt.date_trunc('week', local_ts('min(durations.started_at)')) }} as date),
-            window_start.first_week
-        ) as first_week_start,
-        count(*) filter (where {{ local_ts('durations.started_at') }} < window_start.first_week)
-        - count(*) filter (
-            where {{ local_ts('coalesce(durations.ended_at, durations.cancelled_at)') }} < window_start.first_week
-        ) as progress_before
+        stage,
+        stage_number,
+        warehouse_id,
+        channel,
+        cast({{ dbt.date_trunc('week', local_ts('min(started_at)')) }} as date) as first_week_start
     from durations
-    cross join window_start
-    group by
-        durations.stage,
-        durations.stage_number,
-        durations.warehouse_id,
-        durations.channel,
-        window_start.first_week
+    group by stage, stage_number, warehouse_id, channel
 ),
 
 week_numbers as (
@@ -118,7 +84,6 @@ calendar as (
         combos.stage_number,
         combos.warehouse_id,
         combos.channel,
-        combos.progress_before,
         cast(
             {{ dbt.dateadd('day', '7 * week_numbers.day_number', 'combos.first_week_start') }}
             as date
@@ -150,7 +115,6 @@ weekly_progress as (
         calendar.stage_number,
         calendar.warehouse_id,
         calendar.channel,
-        calendar.progress_before,
         coalesce(weekly_changes.progress_change, 0) as progress_change
     from calendar
     left join weekly_changes
@@ -164,7 +128,7 @@ weekly_progress as (
 in_progress as (
     select
         *,
-        progress_before + sum(progress_change) over (
+        sum(progress_change) over (
             partition by stage, warehouse_id, channel
             order by week_start
             rows between unbounded preceding and current row
