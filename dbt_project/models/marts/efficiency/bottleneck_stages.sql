@@ -1,9 +1,14 @@
+{{ config(
+    materialized='incremental',
+    window={'partition': 'week_start', 'grain': 'week', 'changes': ['order'], 'onward': true},
+) }}
 -- One row per week (Monday start): the stage with the largest share of the week's
 -- processing time, over all warehouses and channels. A stage's share = its mean
 -- duration (stages completed in the week) over the sum of the mean durations of all
 -- stages completed in the week; order_cycle itself is not a candidate. Ties go to the
 -- earlier stage.
--- A table, derived whole in every run (late news of an old order moves its old weeks).
+-- Incremental: a run re-derives the weeks from the week of the first changed order on
+-- (int_changes; an order's stages end after it was placed).
 with durations as (
     select * from {{ ref('order_stage_durations') }}
 ),
@@ -15,7 +20,10 @@ completed as (
         stage_number,
         duration_hours
     from durations
-    where stage_status = 'completed' and stage != 'order_cycle'
+    where
+        stage_status = 'completed'
+        and stage != 'order_cycle'
+        and {{ in_window(local_ts('ended_at')) }}
 ),
 
 stage_stats as (
@@ -62,4 +70,7 @@ final as (
     where stage_rank = 1
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final

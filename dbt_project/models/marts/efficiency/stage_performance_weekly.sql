@@ -1,3 +1,7 @@
+{{ config(
+    materialized='incremental',
+    window={'partition': 'week_start', 'grain': 'week', 'changes': ['order'], 'onward': true},
+) }}
 -- One row per week x stage x warehouse x channel that had a stage completed in it or
 -- orders in the stage at its end. Weeks start on Monday; a completed stage counts in
 -- the week it ENDED. orders_in_progress: orders that had started the stage and neither
@@ -5,14 +9,48 @@
 -- the clock). share_of_cycle: the stage's mean duration over the mean order cycle of the
 -- orders delivered in the same week, warehouse and channel (mean_cycle_hours, kept beside it).
 -- warehouse_id is null for orders not allocated yet.
--- A table, derived whole in every run: late news of an old order moves the weeks from its
--- own on, and the orders in progress carry every earlier week into the next.
+-- Incremental: a run re-derives the weeks from the week of the first changed order on
+-- (int_changes; an order's stages end after it was placed), and the weeks past the last
+-- one it holds (the clock moved on: orders in progress carry into them, changed or not);
+-- each combination's orders in progress before those weeks are summed from the stage
+-- rows, not read back.
 with durations as {{ not_materialized() }} (
     select * from {{ ref('order_stage_durations') }}
 ),
 
 clock as (
     select cast({{ dbt.date_trunc('week', local_ts(order_clock_at())) }} as date) as clock_week_start
+),
+
+week_numbers as (
+    {{ day_numbers(4) }}
+),
+
+first_stage_week as (
+    select cast({{ dbt.date_trunc('week', local_ts('min(started_at)')) }} as date) as week_start
+    from durations
+),
+
+weeks as (
+    select {{ add_days('first_stage_week.week_start', '7 * week_numbers.day_number') }} as week_start
+    from first_stage_week
+    cross join clock
+    inner join week_numbers
+        on
+            week_numbers.day_number
+            <= {{ days_between('first_stage_week.week_start', 'clock.clock_week_start') }} / 7
+),
+
+window_start as (
+    -- The first week this run derives (the first of all in a full build); none when it
+    -- derives no week.
+    select min(week_start) as first_week
+    from weeks
+    where
+        {{ in_window('week_start') }}
+        {% if is_incremental() -%}
+            or week_start > (select max(week_start) from {{ this }})
+        {%- endif %}
 ),
 
 completed as (
@@ -23,7 +61,9 @@ completed as (
         channel,
         duration_hours
     from durations
-    where stage_status = 'completed'
+    where
+        stage_status = 'completed'
+        and {{ local_ts('ended_at') }} >= (select first_week from window_start)
 ),
 
 completion_stats as (
@@ -43,6 +83,7 @@ completion_stats as (
 progress_changes as (
     -- +1 in the week a stage starts, -1 in the week it ends (or the order is cancelled):
     -- the running sum over weeks is the number of orders inside the stage at week end.
+    -- Only the weeks re-derived; what came before is in combos.progress_before.
     select
         cast({{ dbt.date_trunc('week', local_ts('started_at')) }} as date) as week_start,
         stage,
@@ -50,6 +91,7 @@ progress_changes as (
         channel,
         1 as progress_change
     from durations
+    where {{ local_ts('started_at') }} >= (select first_week from window_start)
     union all
     select
         cast({{ dbt.date_trunc('week', local_ts('coalesce(ended_at, cancelled_at)')) }} as date)
@@ -59,23 +101,39 @@ progress_changes as (
         channel,
         -1 as progress_change
     from durations
-    where coalesce(ended_at, cancelled_at) is not null
+    where {{ local_ts('coalesce(ended_at, cancelled_at)') }} >= (select first_week from window_start)
 ),
 
 combos as (
-    -- Each combination's calendar starts in the week its first stage started.
+    -- Each combination's first week in the calendar, and the orders in progress at the
+    -- start of the first week re-derived: one pass over the stage rows.
     select
-        stage,
-        stage_number,
-        warehouse_id,
-        channel,
-        cast({{ dbt.date_trunc('week', local_ts('min(started_at)')) }} as date) as first_week_start
+        durations.stage,
+        durations.stage_number,
+        durations.warehouse_id,
+        durations.channel,
+        {{ greatest_of([
+            'cast(' ~ dbt.date_trunc('week', local_ts('min(durations.started_at)')) ~ ' as date)',
+            'window_start.first_week',
+        ]) }} as first_week_start,
+        sum(case when {{ local_ts('durations.started_at') }} < window_start.first_week then 1 else 0 end)
+        - sum(
+            case
+                when {{ local_ts('coalesce(durations.ended_at, durations.cancelled_at)') }} < window_start.first_week
+                    then 1
+                else 0
+            end
+        ) as progress_before
     from durations
-    group by stage, stage_number, warehouse_id, channel
-),
-
-week_numbers as (
-    {{ day_numbers(4) }}
+    cross join window_start
+    -- None when the run derives no week (greatest_of would skip the null).
+    where window_start.first_week is not null
+    group by
+        durations.stage,
+        durations.stage_number,
+        durations.warehouse_id,
+        durations.channel,
+        window_start.first_week
 ),
 
 calendar as (
@@ -84,6 +142,7 @@ calendar as (
         combos.stage_number,
         combos.warehouse_id,
         combos.channel,
+        combos.progress_before,
         cast(
             {{ dbt.dateadd('day', '7 * week_numbers.day_number', 'combos.first_week_start') }}
             as date
@@ -115,6 +174,7 @@ weekly_progress as (
         calendar.stage_number,
         calendar.warehouse_id,
         calendar.channel,
+        calendar.progress_before,
         coalesce(weekly_changes.progress_change, 0) as progress_change
     from calendar
     left join weekly_changes
@@ -128,7 +188,7 @@ weekly_progress as (
 in_progress as (
     select
         *,
-        sum(progress_change) over (
+        progress_before + sum(progress_change) over (
             partition by stage, warehouse_id, channel
             order by week_start
             rows between unbounded preceding and current row
@@ -193,4 +253,7 @@ final as (
     where joined.orders > 0 or joined.orders_in_progress > 0
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final
