@@ -1,43 +1,33 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='return_id',
-    on_schema_change='fail',
-    post_hook="{{ drop_cancelled_orders() }}",
+    window={'partition': 'returned_date', 'grain': 'day', 'changes': ['return']},
 ) }}
--- depends_on: {{ ref('int_changed_orders') }}
 -- One row per return (a returned product of an order), dated by its returned date and
 -- attributed to the order's channel, ship-to region, warehouse and customer. Returns of
 -- cancelled orders are left out: the order never counted in sales.
--- Incremental: a run re-derives the returns of a newer batch, the returns of the orders new
--- batches touched (int_changed_orders: their attribution may have changed) and the returns
--- of a customer whose master row is newer; the post-hook removes the returns of an order
--- cancelled since.
+-- Incremental: a run re-derives the days holding changed returns (int_changes: new returns
+-- and the returns of the orders a batch touched, whose attribution or cancellation may
+-- have changed); a return of an order cancelled since is not derived again, so it leaves.
 with returns as (
-    select stg_returns.* from {{ ref('stg_returns') }} as stg_returns
-    {% if is_incremental() -%}
-        where
-            stg_returns.loaded_in_batch_id > {{ last_built_batch() }}
-            or stg_returns.order_id in (select order_id from {{ ref('int_changed_orders') }})
-            or stg_returns.customer_id in (
-                select customer_id from {{ ref('stg_customers') }}
-                where loaded_in_batch_id > {{ last_built_batch() }}
-            )
-    {%- endif %}
+    select
+        *,
+        {{ local_date('returned_at') }} as returned_date
+    from {{ ref('stg_returns') }}
+    where {{ in_window(local_date('returned_at')) }}
 ),
 
-orders as not materialized (
+orders as (
     select * from {{ ref('int_orders_classified') }}
 ),
 
-customers as not materialized (
+customers as (
     select * from {{ ref('stg_customers') }}
 ),
 
 attributed as (
     select
         returns.return_id,
-        {{ local_date('returns.returned_at') }} as returned_date,
+        returns.returned_date,
         returns.order_id,
         -- The return's own customer wins; the order's customer fills a gap.
         coalesce(returns.customer_id, orders.customer_id) as customer_id,
@@ -62,4 +52,7 @@ final as (
         on attributed.customer_id = customers.customer_id
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final

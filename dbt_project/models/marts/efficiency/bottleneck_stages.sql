@@ -1,26 +1,16 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='week_start',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rederived_weeks() }}",
+    window={'partition': 'week_start', 'grain': 'week', 'changes': ['order'], 'onward': true},
 ) }}
--- depends_on: {{ ref('int_changed_orders') }}
--- depends_on: {{ ref('int_order_events_pivoted') }}
 -- One row per week (Monday start): the stage with the largest share of the week's
 -- processing time, over all warehouses and channels. A stage's share = its mean
 -- duration (stages completed in the week) over the sum of the mean durations of all
 -- stages completed in the week; order_cycle itself is not a candidate. Ties go to the
 -- earlier stage.
--- Incremental: a run re-derives the weeks from changed_orders_first_week() on (the stages
--- of the orders new batches touched end in them).
-with durations as not materialized (
+-- Incremental: a run re-derives the weeks from the week of the first changed order on
+-- (int_changes; an order's stages end after it was placed).
+with durations as (
     select * from {{ ref('order_stage_durations') }}
-),
-
-window_start as (
-    select
-        {{ changed_orders_first_week() }} as first_week
 ),
 
 completed as (
@@ -33,7 +23,7 @@ completed as (
     where
         stage_status = 'completed'
         and stage != 'order_cycle'
-        and {{ local_ts('ended_at') }} >= (select first_week from window_start)
+        and {{ in_window(local_ts('ended_at')) }}
 ),
 
 stage_stats as (
@@ -80,4 +70,7 @@ final as (
     where stage_rank = 1
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final

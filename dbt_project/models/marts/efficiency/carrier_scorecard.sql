@@ -5,19 +5,19 @@
 -- damage_and_loss_complaints: parcels with a damaged/lost tracking event or a service
 -- ticket of topic damaged/lost about its order naming this carrier (or no carrier):
 -- each parcel counts once however many signals it has.
-with shipments as not materialized (
+with shipments as {{ not_materialized() }} (
     select * from {{ ref('stg_shipments') }}
 ),
 
-orders as not materialized (
+orders as (
     select * from {{ ref('stg_orders') }}
 ),
 
-shipment_events as not materialized (
+shipment_events as (
     select * from {{ ref('stg_shipment_events') }}
 ),
 
-tickets as not materialized (
+tickets as (
     select * from {{ ref('stg_service_tickets') }}
 ),
 

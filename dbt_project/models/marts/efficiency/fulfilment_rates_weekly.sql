@@ -5,7 +5,7 @@
 -- rates. fill_rate = units shipped / units ordered, cancelled orders
 -- left out (a customer's cancellation is not a failure to ship). return_rate is over
 -- delivered orders. warehouse_id is null for orders never allocated.
-with fulfilment as not materialized (
+with fulfilment as (
     select * from {{ ref('order_fulfilment') }}
 ),
 

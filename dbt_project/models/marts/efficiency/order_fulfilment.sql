@@ -1,10 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='order_id',
-    on_schema_change='fail',
+    window={'partition': 'ordered_date', 'grain': 'month', 'changes': ['order']},
 ) }}
--- depends_on: {{ ref('int_changed_orders') }}
 -- One row per order: did it arrive on time, in full, perfectly?
 -- Units shipped come from the stock movements of type `sale` whose reference_id is the
 -- order (the warehouse books every shipped unit there), capped per SKU at the units
@@ -13,53 +10,35 @@
 -- is_in_full: every SKU shipped in full and the order not cancelled (null until shipped).
 -- is_otif: on time and in full; false for cancelled orders; null while not known.
 -- is_perfect_order: OTIF, not returned and no complaint ticket.
--- Incremental: a run re-derives the orders new batches touched (int_changed_orders).
+-- Incremental: a run re-derives the order months holding changed orders (int_changes).
 with orders as (
-    select int_order_events_pivoted.* from {{ ref('int_order_events_pivoted') }} as int_order_events_pivoted
-    {% if is_incremental() -%}
-        semi join {{ ref('int_changed_orders') }} as changed
-            on int_order_events_pivoted.order_id = changed.order_id
-    {%- endif %}
+    select * from {{ ref('int_order_events_pivoted') }}
+    where {{ in_window('ordered_date') }}
 ),
 
 order_lines as (
-    select stg_order_lines.* from {{ ref('stg_order_lines') }} as stg_order_lines
-    {% if is_incremental() -%}
-        semi join {{ ref('int_changed_orders') }} as changed
-            on stg_order_lines.order_id = changed.order_id
-    {%- endif %}
+    select * from {{ ref('stg_order_lines') }}
+    where order_id in (select order_id from orders)
 ),
 
 movements as (
-    select stg_stock_movements.* from {{ ref('stg_stock_movements') }} as stg_stock_movements
-    {% if is_incremental() -%}
-        semi join {{ ref('int_changed_orders') }} as changed
-            on stg_stock_movements.reference_id = changed.order_id
-    {%- endif %}
+    select * from {{ ref('stg_stock_movements') }}
+    where movement_type = 'sale' and reference_id in (select order_id from orders)
 ),
 
 shipments as (
-    select stg_shipments.* from {{ ref('stg_shipments') }} as stg_shipments
-    {% if is_incremental() -%}
-        semi join {{ ref('int_changed_orders') }} as changed
-            on stg_shipments.order_id = changed.order_id
-    {%- endif %}
+    select * from {{ ref('stg_shipments') }}
+    where order_id in (select order_id from orders)
 ),
 
 returns as (
-    select stg_returns.* from {{ ref('stg_returns') }} as stg_returns
-    {% if is_incremental() -%}
-        semi join {{ ref('int_changed_orders') }} as changed
-            on stg_returns.order_id = changed.order_id
-    {%- endif %}
+    select * from {{ ref('stg_returns') }}
+    where order_id in (select order_id from orders)
 ),
 
 tickets as (
-    select stg_service_tickets.* from {{ ref('stg_service_tickets') }} as stg_service_tickets
-    {% if is_incremental() -%}
-        semi join {{ ref('int_changed_orders') }} as changed
-            on stg_service_tickets.order_id = changed.order_id
-    {%- endif %}
+    select * from {{ ref('stg_service_tickets') }}
+    where order_id in (select order_id from orders)
 ),
 
 ordered_skus as (
@@ -77,7 +56,6 @@ shipped_skus as (
         sku,
         -sum(quantity) as units_shipped
     from movements
-    where movement_type = 'sale' and reference_id is not null
     group by reference_id, sku
 ),
 
@@ -85,7 +63,7 @@ sku_fill as (
     select
         ordered_skus.order_id,
         ordered_skus.units_ordered,
-        least(coalesce(shipped_skus.units_shipped, 0), ordered_skus.units_ordered)
+        {{ least_of(['coalesce(shipped_skus.units_shipped, 0)', 'ordered_skus.units_ordered']) }}
             as units_shipped
     from ordered_skus
     left join shipped_skus
@@ -117,13 +95,12 @@ shipment_deliveries as (
 returned_orders as (
     select distinct order_id
     from returns
-    where order_id is not null
 ),
 
 complained_orders as (
     select distinct order_id
     from tickets
-    where ticket_type = 'complaint' and order_id is not null
+    where ticket_type = 'complaint'
 ),
 
 facts as (
@@ -207,4 +184,7 @@ final as (
     from outcomes
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final

@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='order_id',
-    on_schema_change='fail',
+    window={'partition': 'ordered_date', 'grain': 'month', 'changes': ['order']},
 ) }}
 -- One row per order per stage. Stages run between the FIRST occurrence of two status
 -- events (int_order_events_pivoted):
@@ -13,17 +11,13 @@
 -- stage the order sits in now (its start is the latest milestone reached, no delivery);
 -- `cancelled` when the order was cancelled while in it. A stage whose start or end is
 -- missing while later milestones exist (a gap in the source) gets no row.
--- Incremental by ingest batch, like int_order_events_pivoted.
-with orders as not materialized (
+-- Incremental: a run re-derives the order months holding changed orders (int_changes).
+with orders as (
     select * from {{ ref('int_order_events_pivoted') }}
-    {% if is_incremental() -%}
-        where loaded_in_batch_id > (
-            select coalesce(max(loaded_in_batch_id), -1) from {{ this }}
-        )
-    {%- endif %}
+    where {{ in_window('ordered_date') }}
 ),
 
-milestones as (
+milestones as {{ not_materialized() }} (
     select
         *,
         case
@@ -128,9 +122,11 @@ final as (
         carrier,
         ordered_date,
         needs_approval,
-        cancelled_at,
-        loaded_in_batch_id
+        cancelled_at
     from kept
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final

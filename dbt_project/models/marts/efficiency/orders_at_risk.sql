@@ -7,11 +7,11 @@
 -- or of all history where a stage had none. The promise holds until the end of the
 -- promised date. late_stage: the first stage whose expected end passes the promise.
 {%- set trailing_days = var('at_risk_trailing_days') | int %}
-with durations as not materialized (
+with durations as {{ not_materialized() }} (
     select * from {{ ref('order_stage_durations') }}
 ),
 
-orders as not materialized (
+orders as (
     select * from {{ ref('int_order_events_pivoted') }}
 ),
 
@@ -31,7 +31,7 @@ stage_path as (
     select 'shipped_to_delivered' as stage, 5 as stage_number
 ),
 
-completed as not materialized (
+completed as {{ not_materialized() }} (
     select
         durations.stage,
         durations.ended_at,
@@ -60,14 +60,13 @@ stages_without_recent as (
 
 all_time_typical as (
     -- Only for the stages with no recent completion (the median of all history is costly;
-    -- with none, the semi join's empty build side skips the scan).
+    -- with none, the empty list of stages skips the scan).
     select
         completed.stage,
         percentile_cont(0.5) within group (order by completed.duration_hours)
             as p50_duration_hours
     from completed
-    semi join stages_without_recent
-        on completed.stage = stages_without_recent.stage
+    where completed.stage in (select stages_without_recent.stage from stages_without_recent)
     group by completed.stage
 ),
 
@@ -96,7 +95,7 @@ in_progress as (
 ),
 
 open_orders as (
-    -- A semi join first: the open orders are few, the orders many (a plain join let the
+    -- Filtered first: the open orders are few, the orders many (a plain join let the
     -- planner hash every order).
     select
         orders.order_id,
@@ -104,9 +103,9 @@ open_orders as (
         orders.received_at,
         orders.promised_date
     from orders
-    semi join in_progress
-        on orders.order_id = in_progress.order_id
-    where orders.promised_date is not null
+    where
+        orders.promised_date is not null
+        and orders.order_id in (select in_progress.order_id from in_progress)
 ),
 
 current_stages as (
@@ -140,11 +139,10 @@ remaining_stages as (
         stage_path.stage_number,
         case
             when stage_path.stage_number = current_stages.current_stage_number
-                then greatest(
-                    coalesce(typical.p50_duration_hours, 0)
-                    - current_stages.hours_in_current_stage,
-                    0
-                )
+                then {{ greatest_of([
+                    'coalesce(typical.p50_duration_hours, 0) - current_stages.hours_in_current_stage',
+                    '0',
+                ]) }}
             else coalesce(typical.p50_duration_hours, 0)
         end as expected_stage_hours
     from current_stages

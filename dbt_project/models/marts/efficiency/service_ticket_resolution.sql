@@ -1,7 +1,7 @@
 -- One row per week (Monday start) x ticket_type x topic (null topic: 'unspecified'):
 -- tickets opened in the week, and tickets resolved in the week with their resolution
 -- time (opened to resolved, hours) and mean satisfaction score.
-with tickets as not materialized (
+with tickets as (
     select * from {{ ref('stg_service_tickets') }}
 ),
 

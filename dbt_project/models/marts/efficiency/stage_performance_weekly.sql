@@ -1,12 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='week_start',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rederived_weeks() }}",
+    window={'partition': 'week_start', 'grain': 'week', 'changes': ['order'], 'onward': true},
 ) }}
--- depends_on: {{ ref('int_changed_orders') }}
--- depends_on: {{ ref('int_order_events_pivoted') }}
 -- One row per week x stage x warehouse x channel that had a stage completed in it or
 -- orders in the stage at its end. Weeks start on Monday; a completed stage counts in
 -- the week it ENDED. orders_in_progress: orders that had started the stage and neither
@@ -14,21 +9,48 @@
 -- the clock). share_of_cycle: the stage's mean duration over the mean order cycle of the
 -- orders delivered in the same week, warehouse and channel (mean_cycle_hours, kept beside it).
 -- warehouse_id is null for orders not allocated yet.
--- Incremental: a run re-derives the weeks from the earliest week an order new batches
--- touched (int_changed_orders) was received in, or from the week holding
--- rebuild_from_month(), whichever is earlier; each combination's orders in progress before
--- those weeks are summed from the stage rows, not read back.
-with durations as not materialized (
+-- Incremental: a run re-derives the weeks from the week of the first changed order on
+-- (int_changes; an order's stages end after it was placed), and the weeks past the last
+-- one it holds (the clock moved on: orders in progress carry into them, changed or not);
+-- each combination's orders in progress before those weeks are summed from the stage
+-- rows, not read back.
+with durations as {{ not_materialized() }} (
     select * from {{ ref('order_stage_durations') }}
-),
-
-window_start as (
-    select
-        {{ changed_orders_first_week() }} as first_week
 ),
 
 clock as (
     select cast({{ dbt.date_trunc('week', local_ts(order_clock_at())) }} as date) as clock_week_start
+),
+
+week_numbers as (
+    {{ day_numbers(4) }}
+),
+
+first_stage_week as (
+    select cast({{ dbt.date_trunc('week', local_ts('min(started_at)')) }} as date) as week_start
+    from durations
+),
+
+weeks as (
+    select {{ add_days('first_stage_week.week_start', '7 * week_numbers.day_number') }} as week_start
+    from first_stage_week
+    cross join clock
+    inner join week_numbers
+        on
+            week_numbers.day_number
+            <= {{ days_between('first_stage_week.week_start', 'clock.clock_week_start') }} / 7
+),
+
+window_start as (
+    -- The first week this run derives (the first of all in a full build); none when it
+    -- derives no week.
+    select min(week_start) as first_week
+    from weeks
+    where
+        {{ in_window('week_start') }}
+        {% if is_incremental() -%}
+            or week_start > (select max(week_start) from {{ this }})
+        {%- endif %}
 ),
 
 completed as (
@@ -90,26 +112,28 @@ combos as (
         durations.stage_number,
         durations.warehouse_id,
         durations.channel,
-        greatest(
-            cast({{ dbt.date_trunc('week', local_ts('min(durations.started_at)')) }} as date),
-            window_start.first_week
-        ) as first_week_start,
-        count(*) filter (where {{ local_ts('durations.started_at') }} < window_start.first_week)
-        - count(*) filter (
-            where {{ local_ts('coalesce(durations.ended_at, durations.cancelled_at)') }} < window_start.first_week
+        {{ greatest_of([
+            'cast(' ~ dbt.date_trunc('week', local_ts('min(durations.started_at)')) ~ ' as date)',
+            'window_start.first_week',
+        ]) }} as first_week_start,
+        sum(case when {{ local_ts('durations.started_at') }} < window_start.first_week then 1 else 0 end)
+        - sum(
+            case
+                when {{ local_ts('coalesce(durations.ended_at, durations.cancelled_at)') }} < window_start.first_week
+                    then 1
+                else 0
+            end
         ) as progress_before
     from durations
     cross join window_start
+    -- None when the run derives no week (greatest_of would skip the null).
+    where window_start.first_week is not null
     group by
         durations.stage,
         durations.stage_number,
         durations.warehouse_id,
         durations.channel,
         window_start.first_week
-),
-
-week_numbers as (
-    {{ day_numbers(4) }}
 ),
 
 calendar as (
@@ -229,4 +253,7 @@ final as (
     where joined.orders > 0 or joined.orders_in_progress > 0
 )
 
-select * from final
+select
+    *,
+    {{ absorbed_batch() }} as absorbed_batch_id
+from final
