@@ -189,6 +189,7 @@ def test_new_york_counts_a_daylight_saving_change_night_on_its_local_day(
         "--select",
         "staging",
         "int_changes",
+        "int_changes",
         "int_orders_classified+",
         "--indirect-selection",
         "cautious",

@@ -5,7 +5,7 @@
 --   order   an order a row of the batch touched (its header, lines, events, sale movements,
 --           shipments and their tracking, returns, tickets, its customer's or a product's
 --           master row); dated by the order's local ordered date;
---   return  a return of a touched order, or one without an order; dated by its local
+--   return  a return of a touched order or customer, or a new one; dated by its local
 --           returned date;
 --   stock   a warehouse x SKU whose stock figures the batch can change (its movements,
 --           counts, purchase orders, the orders allocated to it, its product's cost);
@@ -162,6 +162,11 @@ touched_returns as (
     where
         returns.loaded_in_batch_id > (select absorbed_batch_id from batches)
         or touched_orders.order_id is not null
+        -- A return names its own customer (a guest flag, a region): a new master row of it.
+        or returns.customer_id in (
+            select customer_id from customers
+            where loaded_in_batch_id > (select absorbed_batch_id from batches)
+        )
 ),
 
 {% if is_incremental() %}
