@@ -6,7 +6,8 @@
       partition  its output column that partitions it, at the grain (a day, a week's Monday,
                  a month's first day);
       grain      day | week | month;
-      changes    the entities of int_changes whose dates move it (order, return, stock);
+      changes    the entities of int_changes whose dates move it: order (what an order
+                 sells), fulfilment (how it is fulfilled), return, stock;
       onward     true when a partition depends on the ones before it (a running balance, a
                  state carried month to month): everything from the first changed one is
                  replaced.

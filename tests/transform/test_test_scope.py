@@ -124,17 +124,24 @@ def test_an_incremental_models_tests_check_the_rows_its_last_run_wrote(tmp_path:
             {"order": untouched},
         )
         # A fault in the order's loaded row (its batch is absorbed, so the staging tests do
-        # not read it again), and a ticket of a new batch that touches the order.
+        # not read it again), and an allocation event of a new batch that touches the order
+        # (the same warehouse again, a second later).
         con.execute(
             "update raw.orders set customer_id = 'C-unknown' where order_id = $order",
             {"order": order},
         )
         con.execute(
-            "insert into raw.service_tickets "
-            "select * replace ('T-new' as ticket_id, $order as order_id, $batch as _batch_id) "
-            "from raw.service_tickets where order_id is not null order by ticket_id limit 1",
+            "insert into raw.order_events "
+            "select * replace (event_at + interval 1 second as event_at, $batch as _batch_id) "
+            "from raw.order_events where order_id = $order and event_type = 'allocated' "
+            "order by event_at desc limit 1",
             {"order": order, "batch": absorbed + 1},
         )
+        [(events,)] = con.execute(
+            "select count(*) from raw.order_events where _batch_id = $batch",
+            {"batch": absorbed + 1},
+        ).fetchall()
+        assert events == 1
     again = run_dbt(warehouse, tmp_path / "again", "build")
     assert again.returncode != 0
     # One failing row: the touched order, not the untouched one (the models downstream of

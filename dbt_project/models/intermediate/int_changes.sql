@@ -2,11 +2,14 @@
 -- What each ingest batch changed, as the business dates it affects: the one list every
 -- incremental model takes its partitions to replace from (macros/incremental_window.sql).
 -- One row per batch x entity x key:
---   order   an order a row of the batch touched (its header, lines, events, sale movements,
---           shipments and their tracking, returns, tickets, its customer's or a product's
---           master row); dated by the order's local ordered date;
---   return  a return of a touched order or customer, or a new one; dated by its local
---           returned date;
+--   order   an order whose sales a row of the batch can change (its header, lines,
+--           allocation or cancellation, its customer's or a product's master row); dated by
+--           the order's local ordered date;
+--   fulfilment  an order a row of the batch touched only in how it is fulfilled (its other
+--           status events, sale movements, shipments and their tracking, returns, tickets);
+--           dated by the order's local ordered date;
+--   return  a return of an order listed as 'order', of a customer with a new master row, or a
+--           new one; dated by its local returned date;
 --   stock   a warehouse x SKU whose stock figures the batch can change (its movements,
 --           counts, purchase orders, the orders allocated to it, its product's cost);
 --           dated by the first local day they change. The key 'stock clock' dates the day
@@ -93,43 +96,51 @@ ingest_batches as (
 
 {% if is_incremental() %}
     new_rows as (
-        -- (order, batch) of every new row that names an order, directly or through its
-        -- shipment, customer or product.
-        select order_id, loaded_in_batch_id as batch_id from orders
+        -- (order, batch, kind) of every new row that names an order, directly or through its
+        -- shipment, customer or product. Kind 'order': a row that can change the order's
+        -- sales (its header, lines, allocation or cancellation, its customer, a product);
+        -- 'fulfilment': one that changes only how it is being fulfilled (other status
+        -- events, sale movements, shipments and their tracking, returns, tickets).
+        select order_id, loaded_in_batch_id as batch_id, 'order' as kind from orders
         where loaded_in_batch_id > (select absorbed_batch_id from batches)
         union all
-        select order_id, loaded_in_batch_id from order_lines
+        select order_id, loaded_in_batch_id as batch_id, 'order' as kind from order_lines
         where loaded_in_batch_id > (select absorbed_batch_id from batches)
         union all
-        select order_id, loaded_in_batch_id from order_events
+        select
+            order_id,
+            loaded_in_batch_id as batch_id,
+            case when event_type in ('allocated', 'cancelled') then 'order' else 'fulfilment' end as kind
+        from order_events
         where loaded_in_batch_id > (select absorbed_batch_id from batches)
         union all
-        select reference_id, loaded_in_batch_id from stock_movements
+        select reference_id as order_id, loaded_in_batch_id as batch_id, 'fulfilment' as kind
+        from stock_movements
         where
             movement_type = 'sale'
             and reference_id is not null
             and loaded_in_batch_id > (select absorbed_batch_id from batches)
         union all
-        select order_id, loaded_in_batch_id from shipments
+        select order_id, loaded_in_batch_id as batch_id, 'fulfilment' as kind from shipments
         where loaded_in_batch_id > (select absorbed_batch_id from batches)
         union all
-        select shipments.order_id, shipment_events.loaded_in_batch_id
+        select shipments.order_id, shipment_events.loaded_in_batch_id as batch_id, 'fulfilment' as kind
         from shipment_events
         inner join shipments on shipment_events.shipment_id = shipments.shipment_id
         where shipment_events.loaded_in_batch_id > (select absorbed_batch_id from batches)
         union all
-        select order_id, loaded_in_batch_id from returns
+        select order_id, loaded_in_batch_id as batch_id, 'fulfilment' as kind from returns
         where order_id is not null and loaded_in_batch_id > (select absorbed_batch_id from batches)
         union all
-        select order_id, loaded_in_batch_id from service_tickets
+        select order_id, loaded_in_batch_id as batch_id, 'fulfilment' as kind from service_tickets
         where order_id is not null and loaded_in_batch_id > (select absorbed_batch_id from batches)
         union all
-        select orders.order_id, customers.loaded_in_batch_id
+        select orders.order_id, customers.loaded_in_batch_id as batch_id, 'order' as kind
         from customers
         inner join orders on customers.customer_id = orders.customer_id
         where customers.loaded_in_batch_id > (select absorbed_batch_id from batches)
         union all
-        select order_lines.order_id, products.loaded_in_batch_id
+        select order_lines.order_id, products.loaded_in_batch_id as batch_id, 'order' as kind
         from products
         inner join order_lines on products.sku = order_lines.sku
         where products.loaded_in_batch_id > (select absorbed_batch_id from batches)
@@ -137,17 +148,22 @@ ingest_batches as (
 
     touched_orders as (
         select
+            new_rows.kind,
             orders.order_id,
             max(new_rows.batch_id) as batch_id,
             min(orders.ordered_date) as affected_date
         from new_rows
         inner join orders on new_rows.order_id = orders.order_id
-        group by orders.order_id
+        group by new_rows.kind, orders.order_id
     ),
 {% else %}
     touched_orders as (
         -- A first build lists every order (the 'all' row below re-derives everything).
-        select order_id, loaded_in_batch_id as batch_id, ordered_date as affected_date
+        select
+            'order' as kind,
+            order_id,
+            loaded_in_batch_id as batch_id,
+            ordered_date as affected_date
         from orders
     ),
 {% endif %}
@@ -158,7 +174,8 @@ touched_returns as (
         {{ greatest_of(['returns.loaded_in_batch_id', 'coalesce(touched_orders.batch_id, -1)']) }} as batch_id,
         {{ local_date('returns.returned_at') }} as affected_date
     from returns
-    left join touched_orders on returns.order_id = touched_orders.order_id
+    left join touched_orders
+        on returns.order_id = touched_orders.order_id and touched_orders.kind = 'order'
     where
         returns.loaded_in_batch_id > (select absorbed_batch_id from batches)
         or touched_orders.order_id is not null
@@ -332,7 +349,7 @@ everything as (
 ),
 
 changes as (
-    select 'order' as entity, order_id as entity_key, batch_id, affected_date
+    select kind as entity, order_id as entity_key, batch_id, affected_date
     from touched_orders
     union all
     select 'return' as entity, return_id as entity_key, batch_id, affected_date
@@ -348,12 +365,17 @@ changes as (
 {% if is_incremental() %}
     earlier as (
         -- The dates an order or return had before: a correction re-derives its old day too.
-        select listed.entity, listed.entity_key, min(listed.first_affected_date) as affected_date
+        select
+            changed.entity,
+            changed.entity_key,
+            min(listed.first_affected_date) as affected_date
         from {{ this }} as listed
         inner join (select distinct entity, entity_key from changes) as changed
-            on listed.entity = changed.entity and listed.entity_key = changed.entity_key
-        where listed.entity in ('order', 'return')
-        group by listed.entity, listed.entity_key
+            on
+                listed.entity_key = changed.entity_key
+                and (listed.entity = 'return') = (changed.entity = 'return')
+        where listed.entity in ('order', 'fulfilment', 'return')
+        group by changed.entity, changed.entity_key
     ),
 {% endif %}
 

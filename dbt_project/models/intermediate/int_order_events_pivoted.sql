@@ -1,6 +1,6 @@
 {{ config(
     materialized='incremental',
-    window={'partition': 'ordered_date', 'grain': 'month', 'changes': ['order']},
+    window={'partition': 'ordered_date', 'grain': 'month', 'changes': ['order', 'fulfilment']},
 ) }}
 -- One row per order: the FIRST time it reached each status (repeated events of a type are
 -- retries or re-sends; the first one is when the order really got there), where it was

@@ -1,6 +1,6 @@
 {{ config(
     materialized='incremental',
-    window={'partition': 'week_start', 'grain': 'week', 'changes': ['order'], 'onward': true},
+    window={'partition': 'week_start', 'grain': 'week', 'changes': ['order', 'fulfilment'], 'onward': true},
 ) }}
 -- One row per week (Monday start): the stage with the largest share of the week's
 -- processing time, over all warehouses and channels. A stage's share = its mean

@@ -1,6 +1,6 @@
 {{ config(
     materialized='incremental',
-    window={'partition': 'ordered_date', 'grain': 'month', 'changes': ['order']},
+    window={'partition': 'ordered_date', 'grain': 'month', 'changes': ['order', 'fulfilment']},
 ) }}
 -- One row per order: did it arrive on time, in full, perfectly?
 -- Units shipped come from the stock movements of type `sale` whose reference_id is the

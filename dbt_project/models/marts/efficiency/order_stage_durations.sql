@@ -1,6 +1,6 @@
 {{ config(
     materialized='incremental',
-    window={'partition': 'ordered_date', 'grain': 'month', 'changes': ['order']},
+    window={'partition': 'ordered_date', 'grain': 'month', 'changes': ['order', 'fulfilment']},
 ) }}
 -- One row per order per stage. Stages run between the FIRST occurrence of two status
 -- events (int_order_events_pivoted):

@@ -1,6 +1,6 @@
 {{ config(
     materialized='incremental',
-    window={'partition': 'week_start', 'grain': 'week', 'changes': ['order'], 'onward': true},
+    window={'partition': 'week_start', 'grain': 'week', 'changes': ['order', 'fulfilment'], 'onward': true},
 ) }}
 -- One row per week x stage x warehouse x channel that had a stage completed in it or
 -- orders in the stage at its end. Weeks start on Monday; a completed stage counts in
