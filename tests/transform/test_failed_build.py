@@ -55,16 +55,15 @@ def recovered(tmp_path_factory: pytest.TempPathFactory) -> Recovery:
     build(daily, root / "work-daily-1")
     before = absorbed(daily.warehouse_path, *BLOCKED)
     ingest_paths([last_days], settings=daily)
-    table = ".".join(BLOCKED)
     with duckdb.connect(str(daily.warehouse_path)) as con:
-        con.execute(f"alter table {table} add column note varchar")
+        con.execute("alter table intermediate.int_order_lines_priced add column note varchar")
     failed = run_dbt(daily.warehouse_path, root / "work-daily-failed", "build")
     after_failure = {
         model: absorbed(daily.warehouse_path, *model) for model in (UPSTREAM, BLOCKED, DOWNSTREAM)
     }
     with duckdb.connect(str(daily.warehouse_path)) as con:
         [(listed,)] = con.execute("select max(batch_id) from intermediate.int_changes").fetchall()
-        con.execute(f"alter table {table} drop column note")
+        con.execute("alter table intermediate.int_order_lines_priced drop column note")
     build(daily, root / "work-daily-good")
     ingest_paths([base], settings=full)
     ingest_paths([last_days], settings=full)
