@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -130,6 +131,9 @@ def write_pngs(snapshot: Snapshot, folder: Path) -> dict[int, Path]:
         if r.figure is not None
     }
     if jobs:
+        # Chromium's pipe to kaleido carries the odd non-JSON message, which choreographer
+        # ignores but logs with a traceback; a failed image still raises.
+        logging.getLogger("choreographer").setLevel(logging.CRITICAL)
         pio.write_images(
             [fig for fig, _ in jobs.values()], [path for _, path in jobs.values()], scale=2
         )
