@@ -40,7 +40,11 @@ def machine() -> dict[str, Any]:
 
 def run(name: str, scale: str) -> dict[str, Any]:
     """Run one suite, print its figures and save them as JSON."""
+    # Runnable processes averaged over the last minute: above the CPU count, other work
+    # competed with the run for the cores.
+    load = round(os.getloadavg()[0], 1)
     figures = importlib.import_module(SUITES[name]).main(scale) | machine()
+    figures["load_at_start"] = load
     print(f"[{name} @ {scale}]")
     for key, value in figures.items():
         numeric = isinstance(value, int | float) and not isinstance(value, bool)

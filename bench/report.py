@@ -36,9 +36,10 @@ warehouse, `forecasting` and `simulate`), saves each suite's figures in
 `bench/report.py`: edit that, not the page; a test keeps the two equal.
 
 Each row is one run, the last of its suite at its scale, on the machine named below; other work
-may have shared its cores during that run. The speed of a shared machine drifts by up to half
-between runs, so compare the figures within one row (the ratios), not across rows. Timings are
-measured here, never asserted in tests.
+may have shared its cores during that run (*load at start*: the processes wanting a CPU,
+averaged over the minute before the run; above the CPU count they queued). The speed of a
+shared machine drifts by up to half between runs, so compare the figures within one row (the
+ratios), not across rows. Timings are measured here, never asserted in tests.
 
 Targets: at 10M order lines, the keyed ingest at least half as fast as DuckDB's bare load; a
 daily update's build at most 0.15 of a full build; every dashboard page's data under 100 ms at
@@ -91,6 +92,10 @@ def joined(*cells: Cell, sep: str = " / ") -> Cell:
 def page(name: str) -> Cell:
     """A dashboard page: the app's p95 and its overhead over bare DuckDB (p50 / p50)."""
     return joined(value(f"{name}_app_p95_ms", " ms"), value(f"{name}_overhead_x", "x"), sep=", ")
+
+
+# Every table's last column: how busy the machine was as the run started.
+LOAD = ("load at start", value("load_at_start"))
 
 
 @dataclass(frozen=True)
@@ -272,13 +277,14 @@ def _machines(found: dict[str, dict[str, Figures]]) -> list[str]:
 def _table(suite: Suite, by_scale: dict[str, Figures]) -> list[str]:
     if not by_scale:
         return [f"No results yet: `python -m bench --only {suite.name}`."]
-    headers = ["scale", *(header for header, _ in suite.columns)]
+    columns = (*suite.columns, LOAD)
+    headers = ["scale", *(header for header, _ in columns)]
     rows = [
         "| " + " | ".join(headers) + " |",
         "|" + "---|" * len(headers),
     ]
     for scale, figures in by_scale.items():
-        cells = [scale, *(cell(figures) for _, cell in suite.columns)]
+        cells = [scale, *(cell(figures) for _, cell in columns)]
         rows.append("| " + " | ".join(cells) + " |")
     return rows
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,8 @@ def test_the_dashboards_table_shows_each_pages_p95_and_overhead(tmp_path: Path) 
     figures |= {"overview_app_p95_ms": 56.1, "overview_overhead_x": 1.13}
     results = _results(tmp_path / "results", {"dashboards-10m": figures})
     row = next(line for line in report.render(results).splitlines() if line.startswith("| 10m"))
-    assert "| 56.1 ms, 1.13x |" in row and row.endswith("| 56.1 ms | true |")
+    assert "| 56.1 ms, 1.13x |" in row
+    assert row.endswith(f"| 56.1 ms | true | {report.ABSENT} |")  # the last: load at start
 
 
 def test_render_rewrites_the_page_without_measuring(
@@ -95,7 +97,16 @@ def test_render_rewrites_the_page_without_measuring(
     assert "| 1m | 979,446 |" in doc.read_text(encoding="utf-8")
 
 
-def test_a_run_records_its_machine_and_day() -> None:
-    facts = bench_cli.machine()
-    assert facts["cpus"] >= 1 and facts["memory_gib"] >= 1
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", facts["measured_on"])
+def test_a_suite_run_saves_its_figures_with_the_machine_day_and_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = types.ModuleType("one_figure_suite")
+    suite.main = lambda scale: {"scale": scale, "simulate_s": 1.5}  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, suite.__name__, suite)
+    monkeypatch.setattr(bench_cli, "SUITES", {"simulate": suite.__name__})
+    monkeypatch.setattr(report, "RESULTS", tmp_path / "results")
+    bench_cli.run("simulate", "1m")
+    saved = json.loads((tmp_path / "results" / "simulate-1m.json").read_text(encoding="utf-8"))
+    assert saved["simulate_s"] == 1.5 and saved["cpus"] >= 1 and saved["memory_gib"] >= 1
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", saved["measured_on"])
+    assert saved["load_at_start"] >= 0 and saved["machine"]
