@@ -59,7 +59,7 @@ dev: install dbt-parse ## Dagster UI with the whole asset graph (http://127.0.0.
 dashboard: install ## Serve the dashboard on http://127.0.0.1:8501
 	$(BIN)/orderlens dashboard
 
-bench: install ## Benchmarks at SCALE=100k|1m|10m (figures printed and written to bench/results)
+bench: install ## Benchmarks at SCALE=100k|1m|10m: figures saved in bench/results, docs/benchmarks.md rewritten
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,bench]'
 	$(BIN)/python -m bench --scale $(SCALE)
 

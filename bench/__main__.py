@@ -1,20 +1,58 @@
-"""`python -m bench --scale 100k|1m|10m [--only ingest,...]`: run, print, save as JSON."""
+"""`python -m bench --scale 100k|1m|10m [--only ingest,...]`: run, print, save, render.
+
+Each suite's figures are saved as `bench/results/<suite>-<scale>.json` with the machine and
+the day of the run, and docs/benchmarks.md is rendered anew from every results file.
+`python -m bench --render` only renders the doc from the results already there.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import platform
-from pathlib import Path
+from datetime import UTC, datetime
+from typing import Any
 
-from bench import build, ingest
+from bench import report
 
+# Imported when run, not here: dashboards needs the build's serving file, forecasting Prophet.
 SUITES = {
-    "ingest": ingest.main,
-    "build": build.main,
+    "ingest": "bench.ingest",
+    "build": "bench.build",
     "dashboards": "bench.bench_dashboards",
     "forecasting": "bench.bench_forecasting",
+    "simulate": "bench.simulate",
 }
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on, and when."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "cpus": os.cpu_count(),
+        "memory_gib": round(memory / 2**30),
+        "measured_on": datetime.now(UTC).date().isoformat(),
+    }
+
+
+def run(name: str, scale: str) -> dict[str, Any]:
+    """Run one suite, print its figures and save them as JSON."""
+    # Runnable processes averaged over the last minute: above the CPU count, other work
+    # competed with the run for the cores.
+    load = round(os.getloadavg()[0], 1)
+    figures = importlib.import_module(SUITES[name]).main(scale) | machine()
+    figures["load_at_start"] = load
+    print(f"[{name} @ {scale}]")
+    for key, value in figures.items():
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        shown = f"{value:,}" if numeric else value
+        print(f"  {key:>22}: {shown}")
+    report.RESULTS.mkdir(exist_ok=True)
+    (report.RESULTS / f"{name}-{scale}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return figures
 
 
 def main() -> None:
@@ -25,25 +63,17 @@ def main() -> None:
         default=",".join(SUITES),
         help="comma-separated suites; dashboards needs the build suite's warehouse",
     )
+    parser.add_argument(
+        "--render", action="store_true", help="only rewrite docs/benchmarks.md from the results"
+    )
     args = parser.parse_args()
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    for name in args.only.split(","):
-        suite = SUITES[name]
-        if isinstance(suite, str):  # imported late: it needs the build's serving file
-            import importlib
-
-            suite = importlib.import_module(suite).main
-        figures = suite(args.scale)
-        figures["machine"] = f"{platform.machine()}, {platform.python_version()}"
-        print(f"[{name} @ {args.scale}]")
-        for key, value in figures.items():
-            print(
-                f"  {key:>22}: {value:,}"
-                if isinstance(value, int | float)
-                else f"  {key:>22}: {value}"
-            )
-        (out / f"{name}-{args.scale}.json").write_text(json.dumps(figures, indent=2))
+    if not args.render:
+        unknown = set(args.only.split(",")) - set(SUITES)
+        if unknown:
+            parser.error(f"unknown suites: {', '.join(sorted(unknown))}")
+        for name in args.only.split(","):
+            run(name, args.scale)
+    print(f"rewrote {report.write()}")
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 For each page, `page_data(...)` (what the page itself calls: pointer read, cached
 connection, bound parameters, Polars result) runs with the result cache cleared, so every
 query really executes; the same statements with the same bound values then run bare on one
-open connection (`fetchall()`). p50/p95 over repeated runs. Needs a published warehouse at
-ORDERLENS_DATA_DIR (`python -m bench --only dashboards --scale 10m`).
+open connection (`fetchall()`). p50/p95 over repeated runs. Needs a published warehouse: the
+build suite's in `bench/work/<scale>/data` when run by the harness
+(`python -m bench --only dashboards --scale 10m`), else the one at ORDERLENS_DATA_DIR.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -16,6 +18,8 @@ from typing import Any
 
 import duckdb
 
+from bench.scales import LINES
+from bench.workspace import ROOT
 from dashboards.lib import serving
 from dashboards.lib.filters import Filters
 from dashboards.lib.queries import (
@@ -81,6 +85,8 @@ def _first(srv: serving.Serving, sql: str) -> str:
 
 
 def main(scale: str = "fixture", runs: int = RUNS) -> dict[str, Any]:
+    if scale in LINES:  # the harness: the warehouse the build suite published at this scale
+        os.environ["ORDERLENS_DATA_DIR"] = str(ROOT / scale / "data")
     srv = serving.current()
     if srv is None:
         raise SystemExit("no published serving file at ORDERLENS_DATA_DIR: run a build first")

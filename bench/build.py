@@ -8,13 +8,15 @@ is also reported alone (incremental models touch only the new days).
 The two are timed in RUNS alternating pairs, each full build from the same ingested state and
 each daily build from the same state after the day's ingest: this machine's speed drifts by a
 quarter over minutes, so each daily build is set against the full build just before it and
-the median of the pairs' ratios is reported, beside the median of each (the profiles in
-results/ are the last pair's). Both builds run in one Python process whose imports are done
-before either is timed (a fresh `orderlens build` process adds the same import time,
-`import_s`, to either), each after `os.sync()`. Each build's CPU time (this process and
-dbt's) is reported beside its wall-clock time. The full build starts from an empty serving
-folder (a first deployment); the daily build finds three versions there, as every day's does,
-and its publish deletes the oldest.
+the median of the pairs' ratios is reported, beside the median of each. The last pair's
+seconds per step and per dbt node, for finding what to speed up, are written beside the work
+data (`work/<scale>/profile-full.json`, `profile-daily.json`), not with the results. Both
+builds run in one Python process whose imports are done before either is timed (a fresh
+`orderlens build` process adds the same import time, `import_s`, to either), each after
+`os.sync()`. Each build's CPU time (this process and dbt's) is reported beside its
+wall-clock time. The full build starts from an empty serving folder (a first deployment); the
+daily build finds three versions there, as every day's does, and its publish deletes the
+oldest.
 """
 
 from __future__ import annotations
@@ -102,8 +104,8 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _timed_build(label: str) -> tuple[float, float, float]:
-    """Seconds of the whole build, of its dbt step and of CPU; the details go to results/.
+def _timed_build(profile: Path) -> tuple[float, float, float]:
+    """Seconds of the whole build, of its dbt step and of CPU; the details go to `profile`.
 
     CPU time drifts less than wall-clock time on a shared machine: a build that waits for
     the hypervisor takes longer but does not use more CPU.
@@ -120,11 +122,11 @@ def _timed_build(label: str) -> tuple[float, float, float]:
     total = time.perf_counter() - started
     cpu = _cpu_seconds() - cpu
     assert outcome.success, outcome
-    _save_profile(label, outcome.step_seconds, outcome.run_id)
+    _save_profile(profile, outcome.step_seconds, outcome.run_id)
     return total, outcome.step_seconds.get("orderlens_dbt", float("nan")), cpu
 
 
-def _save_profile(label: str, steps: dict[str, float], run_id: str) -> None:
+def _save_profile(profile_path: Path, steps: dict[str, float], run_id: str) -> None:
     """Seconds per Dagster step and per dbt node (the build's dbt run results)."""
     from pipelines.transform.dbt import dbt_run_dir
 
@@ -140,9 +142,7 @@ def _save_profile(label: str, steps: dict[str, float], run_id: str) -> None:
             for n in sorted(nodes, key=lambda n: -n["execution_time"])
         },
     }
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"build-profile-{label}.json").write_text(json.dumps(profile, indent=2))
+    profile_path.write_text(json.dumps(profile, indent=2))
 
 
 def _ingest_base(base: Path, data: Path, snapshot: Path) -> tuple[float, int]:
@@ -206,7 +206,7 @@ def main(scale: str) -> dict[str, float | int | str]:
     for run in range(RUNS):
         if run:
             _ingest_base(split / "base", data, work / "ingested")  # the same ingested state
-        fulls.append(_timed_build(f"{scale}-full"))
+        fulls.append(_timed_build(work / "profile-full.json"))
         _seed_old_versions()
         if run:
             shutil.copyfile(preday, data / "warehouse.duckdb")
@@ -215,7 +215,7 @@ def main(scale: str) -> dict[str, float | int | str]:
             day = ingest_paths([split / "day"])
             day_ingest_s = time.perf_counter() - started
             shutil.copyfile(data / "warehouse.duckdb", preday)
-        dailies.append(_timed_build(f"{scale}-daily"))
+        dailies.append(_timed_build(work / "profile-daily.json"))
     preday.unlink()
 
     def runs(values: list[float]) -> str:
