@@ -28,6 +28,7 @@ from dashboards.lib.queries import (
     sales,
 )
 from dashboards.lib.queries import product as product_queries
+from pipelines.settings import get_settings
 
 RUNS = 30
 TARGET_P95_MS = 100.0
@@ -81,7 +82,7 @@ def _first(srv: serving.Serving, sql: str) -> str:
 
 
 def main(scale: str = "fixture", runs: int = RUNS) -> dict[str, Any]:
-    srv = serving.current()
+    srv = serving.current(get_settings())
     if srv is None:
         raise SystemExit("no published serving file at ORDERLENS_DATA_DIR: run a build first")
     opts = common.options(srv)
