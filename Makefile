@@ -54,7 +54,7 @@ format: install ## Apply ruff formatting
 
 dev: install dbt-parse ## Dagster UI with the whole asset graph (http://127.0.0.1:3000)
 	@mkdir -p .dagster_home && cp pipelines/dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/orderlens dev --host 127.0.0.1 --port 3000
 
 dashboard: install ## Serve the dashboard on http://127.0.0.1:8501
 	$(BIN)/orderlens dashboard

@@ -3,14 +3,12 @@
 For each page, `page_data(...)` (what the page itself calls: pointer read, cached
 connection, bound parameters, Polars result) runs with the result cache cleared, so every
 query really executes; the same statements with the same bound values then run bare on one
-open connection (`fetchall()`). p50/p95 over repeated runs. Needs a published warehouse: the
-build suite's in `bench/work/<scale>/data` when run by the harness
-(`python -m bench --only dashboards --scale 10m`), else the one at ORDERLENS_DATA_DIR.
+open connection (`fetchall()`). p50/p95 over repeated runs. Needs a published warehouse at
+ORDERLENS_DATA_DIR (`python -m bench --only dashboards --scale 10m`).
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -18,8 +16,6 @@ from typing import Any
 
 import duckdb
 
-from bench.scales import LINES
-from bench.workspace import ROOT
 from dashboards.lib import serving
 from dashboards.lib.filters import Filters
 from dashboards.lib.queries import (
@@ -32,6 +28,7 @@ from dashboards.lib.queries import (
     sales,
 )
 from dashboards.lib.queries import product as product_queries
+from pipelines.settings import get_settings
 
 RUNS = 30
 TARGET_P95_MS = 100.0
@@ -85,9 +82,10 @@ def _first(srv: serving.Serving, sql: str) -> str:
 
 
 def main(scale: str = "fixture", runs: int = RUNS) -> dict[str, Any]:
+    settings = get_settings()
     if scale in LINES:  # the harness: the warehouse the build suite published at this scale
-        os.environ["ORDERLENS_DATA_DIR"] = str(ROOT / scale / "data")
-    srv = serving.current()
+        settings = dataclasses.replace(settings, data_dir=ROOT / scale / "data")
+    srv = serving.current(settings)
     if srv is None:
         raise SystemExit("no published serving file at ORDERLENS_DATA_DIR: run a build first")
     opts = common.options(srv)

@@ -111,6 +111,7 @@ def _timed_build(profile: Path) -> tuple[float, float, float]:
     the hypervisor takes longer but does not use more CPU.
     """
     from pipelines.build import build_all
+    from pipelines.settings import get_settings
 
     # Start from a quiet disk: the files written just before (ingest, the previous build's
     # serving copy) are flushed first, as they would be by the next day's run. Otherwise the
@@ -118,7 +119,7 @@ def _timed_build(profile: Path) -> tuple[float, float, float]:
     os.sync()
     cpu = _cpu_seconds()
     started = time.perf_counter()
-    outcome = build_all()
+    outcome = build_all(get_settings())
     total = time.perf_counter() - started
     cpu = _cpu_seconds() - cpu
     assert outcome.success, outcome
@@ -152,6 +153,7 @@ def _ingest_base(base: Path, data: Path, snapshot: Path) -> tuple[float, int]:
     took) saves minutes at 10M; delete bench/work/<scale>/ingested to measure ingest anew.
     """
     from pipelines.ingest.api import ingest_paths
+    from pipelines.settings import get_settings
 
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
@@ -161,7 +163,7 @@ def _ingest_base(base: Path, data: Path, snapshot: Path) -> tuple[float, int]:
         known = json.loads(facts.read_text())
         return known["ingest_s"], known["order_lines"]
     started = time.perf_counter()
-    ingested = ingest_paths([base])
+    ingested = ingest_paths([base], settings=get_settings())
     seconds = time.perf_counter() - started
     lines = sum(r.rows_loaded for r in ingested if Path(r.source).name.startswith("order_lines"))
     snapshot.mkdir(parents=True, exist_ok=True)
@@ -177,9 +179,10 @@ def _seed_old_versions(count: int = 2) -> None:
     oldest while it copies the new one; freeing gigabytes takes the kernel most of a second.
     Without these the bench would time a first deployment's publish.
     """
+    from pipelines.settings import get_settings
     from pipelines.warehouse import serving_path
 
-    current = serving_path()
+    current = serving_path(get_settings())
     assert current is not None, "the full build published nothing"
     for n in range(count):
         # Version names are timestamps: these sort before every real one.
@@ -188,6 +191,7 @@ def _seed_old_versions(count: int = 2) -> None:
 
 def main(scale: str) -> dict[str, float | int | str]:
     from pipelines.ingest.api import ingest_paths
+    from pipelines.settings import get_settings
 
     sim, _ = simulated(scale)
     work = work_dir(scale)
@@ -212,7 +216,7 @@ def main(scale: str) -> dict[str, float | int | str]:
             shutil.copyfile(preday, data / "warehouse.duckdb")
         else:
             started = time.perf_counter()
-            day = ingest_paths([split / "day"])
+            day = ingest_paths([split / "day"], settings=get_settings())
             day_ingest_s = time.perf_counter() - started
             shutil.copyfile(data / "warehouse.duckdb", preday)
         dailies.append(_timed_build(work / "profile-daily.json"))

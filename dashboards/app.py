@@ -17,7 +17,7 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboards.lib import filters  # noqa: E402
+from dashboards.lib import filters, session  # noqa: E402
 from dashboards.lib.i18n import t  # noqa: E402
 from dashboards.lib.queries.common import options  # noqa: E402
 from dashboards.lib.serving import current  # noqa: E402
@@ -50,7 +50,7 @@ def _pages(lang: str) -> dict[str, list[st.Page]]:
 
 def main() -> None:
     st.set_page_config(page_title="OrderLens", page_icon=":material/insights:", layout="wide")
-    srv = current()
+    srv = current(session.settings())  # the settings are read here, once per session
     opts = options(srv) if srv is not None else None
     filters.start_session(opts)
     navigation = st.navigation(_pages(filters.lang()))

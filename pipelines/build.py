@@ -10,7 +10,7 @@ from typing import IO
 
 import dagster as dg
 
-from pipelines.settings import Settings, get_settings
+from pipelines.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class BuildOutcome:
 
 
 def build_all(
-    settings: Settings | None = None, verbose: bool = False, full_refresh: bool = False
+    settings: Settings, verbose: bool = False, full_refresh: bool = False
 ) -> BuildOutcome:
     """Materialize every asset (ingest of landed files, dbt build with its tests, publish).
 
@@ -32,9 +32,10 @@ def build_all(
     """
     from pipelines.definitions import build_definitions
 
-    settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    job = build_definitions().resolve_job_def("build_everything")
+    # Every asset of the run gets these settings (the `settings` resource), whatever the
+    # environment says.
+    job = build_definitions(settings).resolve_job_def("build_everything")
     with dg.DagsterInstance.ephemeral() as instance:
         level = "DEBUG" if verbose else "WARNING"
         # dbt's own progress goes to stdout; unless asked for, it goes to the build log.

@@ -1,4 +1,8 @@
-"""The `orderlens` command line (also `python -m pipelines`)."""
+"""The `orderlens` command line (also `python -m pipelines`).
+
+An edge: `main` reads the settings from the environment once and hands them to every command
+(`click.pass_obj`) and to the child processes it starts.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +15,23 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipelines.settings import SettingsError, get_settings
+from pipelines.settings import Settings, SettingsError, child_environment, get_settings
 
 console = Console()
 err = Console(stderr=True)
+ROOT = Path(__file__).resolve().parents[1]  # the repository: dashboards/, workspace.yaml
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """OrderLens: order-management analytics.
 
     The data directory is ./data unless ORDERLENS_DATA_DIR says otherwise.
     """
     try:
-        get_settings()  # a setting that cannot be used stops every command, named
+        # A setting that cannot be used stops every command, named.
+        ctx.obj = get_settings()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -45,13 +52,16 @@ def main() -> None:
     default=None,
     help="Output folder [default: <data dir>/simulated].",
 )
-def simulate(orders: int, days: int, seed: int, end: str, out: Path | None) -> None:
+@click.pass_obj
+def simulate(
+    settings: Settings, orders: int, days: int, seed: int, end: str, out: Path | None
+) -> None:
     """Write a simulated business as channel export files (CSV, JSON lines, Parquet)."""
     from datetime import date
 
     from pipelines.ingest.simulate import simulate as run
 
-    out = out or get_settings().simulated_dir
+    out = out or settings.simulated_dir
     with console.status(f"simulating {orders:,} orders over {days} days ..."):
         summary = run(
             orders=orders, days=days, seed=seed, out=out, end_date=date.fromisoformat(end)
@@ -98,7 +108,8 @@ def _results_table(results: list) -> Table:  # list[BatchResult]
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML mapping of a foreign export onto the canonical tables.",
 )
-def ingest(paths: tuple[Path, ...], mapping: Path | None) -> None:
+@click.pass_obj
+def ingest(settings: Settings, paths: tuple[Path, ...], mapping: Path | None) -> None:
     """Load export files or folders into the warehouse, one transaction per file.
 
     With a mapping of several files (one export), the files given load as ONE batch.
@@ -123,7 +134,9 @@ def ingest(paths: tuple[Path, ...], mapping: Path | None) -> None:
             bar.update(task, description=f"ingest {what}", completed=done, total=total)
 
         try:
-            results = ingest_paths(list(paths), mapping=mapping, progress=progress)
+            results = ingest_paths(
+                list(paths), mapping=mapping, settings=settings, progress=progress
+            )
         except WarehouseBusy as exc:
             err.print(f"[red]error:[/] {exc}")
             sys.exit(2)
@@ -146,14 +159,15 @@ def ingest(paths: tuple[Path, ...], mapping: Path | None) -> None:
     type=int,
     help="Show this batch's per-table ledger: the table rows it built and their fates.",
 )
-def status(limit: int, batch_id: int | None) -> None:
+@click.pass_obj
+def status(settings: Settings, limit: int, batch_id: int | None) -> None:
     """Show the ingest ledger: every batch with where its source rows went."""
     from pipelines.ingest.ledger import ledger
 
     if batch_id is not None:
-        _batch_tables(batch_id)
+        _batch_tables(batch_id, settings)
         return
-    rows = ledger(limit=limit)
+    rows = ledger(limit=limit, settings=settings)
     if rows.is_empty():
         console.print(
             "The ledger is empty: nothing has been ingested into this data directory yet."
@@ -170,7 +184,7 @@ def status(limit: int, batch_id: int | None) -> None:
         "excluded",
         "released",
         "finished (UTC)",
-        title=f"Ingest ledger ({get_settings().warehouse_path})",
+        title=f"Ingest ledger ({settings.warehouse_path})",
     )
     notes = []
     for row in rows.iter_rows(named=True):
@@ -193,10 +207,10 @@ def status(limit: int, batch_id: int | None) -> None:
         console.print(note, soft_wrap=True)
 
 
-def _batch_tables(batch_id: int) -> None:
+def _batch_tables(batch_id: int, settings: Settings) -> None:
     from pipelines.ingest.ledger import batch_tables
 
-    rows = batch_tables(batch_id)
+    rows = batch_tables(batch_id, settings=settings)
     if rows.is_empty():
         console.print(f"Batch {batch_id} built no table rows (or there is no such batch).")
         return
@@ -224,11 +238,16 @@ def quarantine() -> None:
     "mapping's load of the same file.",
 )
 @click.option("--limit", default=50, show_default=True)
-def quarantine_list(batch_id: int | None, table_name: str | None, status: str, limit: int) -> None:
+@click.pass_obj
+def quarantine_list(
+    settings: Settings, batch_id: int | None, table_name: str | None, status: str, limit: int
+) -> None:
     """List quarantined rows with the file, row, field and reason."""
     from pipelines.ingest.ledger import quarantine_rows
 
-    rows = quarantine_rows(batch_id=batch_id, table_name=table_name, status=status, limit=limit)
+    rows = quarantine_rows(
+        batch_id=batch_id, table_name=table_name, status=status, limit=limit, settings=settings
+    )
     if rows.is_empty():
         console.print("No quarantined rows match.")
         return
@@ -240,11 +259,12 @@ def quarantine_list(batch_id: int | None, table_name: str | None, status: str, l
 
 @quarantine.command("show")
 @click.argument("quarantine_id", type=int)
-def quarantine_show(quarantine_id: int) -> None:
+@click.pass_obj
+def quarantine_show(settings: Settings, quarantine_id: int) -> None:
     """Show one quarantined row: its original values and every failure."""
     from pipelines.ingest.ledger import quarantine_row
 
-    row = quarantine_row(quarantine_id)
+    row = quarantine_row(quarantine_id, settings=settings)
     if row is None:
         err.print(f"no quarantined row {quarantine_id}")
         sys.exit(1)
@@ -256,13 +276,14 @@ def quarantine_show(quarantine_id: int) -> None:
 @quarantine.command("release")
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--batch", "batch_id", type=int, help="Release every held row of this batch.")
-def quarantine_release(ids: tuple[int, ...], batch_id: int | None) -> None:
+@click.pass_obj
+def quarantine_release(settings: Settings, ids: tuple[int, ...], batch_id: int | None) -> None:
     """Retry quarantined rows now (rows waiting for a parent are retried automatically)."""
     from pipelines.ingest.api import release
 
     if not ids and batch_id is None:
         raise click.UsageError("give quarantine ids or --batch N")
-    result = release(list(ids) or None, batch_id=batch_id)
+    result = release(list(ids) or None, batch_id=batch_id, settings=settings)
     console.print(_results_table([result]))
     console.print(result.message)
 
@@ -279,12 +300,13 @@ def quarantine_release(ids: tuple[int, ...], batch_id: int | None) -> None:
     help="Rebuild the incremental models from scratch and test every row (after a change of "
     "a model's logic): resets the build state, int_changes and each absorbed_batch_id.",
 )
-def build(verbose: bool, full_refresh: bool) -> None:
+@click.pass_obj
+def build(settings: Settings, verbose: bool, full_refresh: bool) -> None:
     """Run the whole graph in process: ingest landed files, dbt build (with tests), publish."""
     from pipelines.build import build_all
 
     with console.status("building: ingest -> dbt build -> forecasting -> publish ..."):
-        outcome = build_all(verbose=verbose, full_refresh=full_refresh)
+        outcome = build_all(settings, verbose=verbose, full_refresh=full_refresh)
     console.print(f"materialized {len(outcome.materialized)} asset(s)")
     for check in outcome.failed_checks:
         err.print(f"[yellow]failed check[/] {check}")
@@ -299,35 +321,43 @@ def build(verbose: bool, full_refresh: bool) -> None:
     console.print(f"published; dbt's log of this build: {outcome.log}")
 
 
+def _serve(command: list[str], settings: Settings) -> None:
+    """Run a server as a child process with these settings (its environment) until Ctrl-C."""
+    import subprocess
+
+    try:
+        sys.exit(subprocess.call(command, env=child_environment(settings), cwd=ROOT))
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8501, show_default=True, type=int)
-def dashboard(host: str, port: int) -> None:
+@click.pass_obj
+def dashboard(settings: Settings, host: str, port: int) -> None:
     """Serve the dashboards (read-only, on the published serving file) until Ctrl-C."""
-    import subprocess
-    from pathlib import Path as _Path
-
-    app = _Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
     console.print(f"OrderLens dashboard: [bold]http://{host}:{port}[/]  (Ctrl-C to stop)")
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app),
-        "--server.address",
-        host,
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    try:
-        sys.exit(subprocess.call(command))
-    except KeyboardInterrupt:
-        sys.exit(0)
+    app = ROOT / "dashboards" / "app.py"
+    server = ["--server.address", host, "--server.port", str(port), "--server.headless", "true"]
+    # The app reads its settings at its entry, from the environment built here.
+    _serve(
+        [sys.executable, "-m", "streamlit", "run", str(app), *server]
+        + ["--browser.gatherUsageStats", "false"],
+        settings,
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=3000, show_default=True, type=int)
+@click.pass_obj
+def dev(settings: Settings, host: str, port: int) -> None:
+    """The Dagster UI and daemon with the whole asset graph (`make dev`) until Ctrl-C."""
+    # Its code servers build the definitions from the environment built here
+    # (`workspace.yaml` at the repository root names `pipelines.definitions`).
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    _serve([dagster, "dev", "-h", host, "-p", str(port)], settings)
 
 
 @main.command()
@@ -336,19 +366,19 @@ def dashboard(host: str, port: int) -> None:
     is_flag=True,
     help="Choose and fit the models again now (otherwise weekly, a review period after the last).",
 )
-def forecast(refit: bool) -> None:
+@click.pass_obj
+def forecast(settings: Settings, refit: bool) -> None:
     """Forecast demand, backtest it and write the reorder and transfer plans, then publish."""
     from pipelines.assets.forecasting import run_forecasting
-    from pipelines.settings import get_settings as _settings
     from pipelines.warehouse import publish, writer_lock
 
     with console.status("forecasting and backtesting every SKU and warehouse ..."):
-        as_of, fitted_as_of, rows = run_forecasting(refit=refit)
+        as_of, fitted_as_of, rows = run_forecasting(settings, refit=refit)
     if as_of is None:
         err.print("no sales in the marts yet: run `orderlens build` first")
         sys.exit(1)
-    with writer_lock(_settings(), purpose="publish"):
-        path = publish(_settings())
+    with writer_lock(settings, purpose="publish"):
+        path = publish(settings)
     title = f"Replenishment plan as of {as_of} (models fitted as of {fitted_as_of})"
     table = Table("table", "rows", title=title)
     for name, n in rows.items():

@@ -1,7 +1,9 @@
 """The one Dagster composition root: ingest -> transform (dbt) -> forecasting -> publish -> reports.
 
 Loaded lazily (`@dg.definitions`), so importing this module parses nothing and connects to
-nothing; the dbt manifest is prepared when the definitions are first built.
+nothing; the dbt manifest is prepared when the definitions are first built. `defs()` is an
+edge: it reads the settings from the environment; `build_definitions` takes them as given
+and hands them to every asset as the `settings` resource.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pipelines.assets.forecasting import build_forecasting_asset
 from pipelines.assets.ingest import ingest_job, landing_sensor, raw_tables
 from pipelines.assets.publish import SERVING_KEY, build_publish_asset
 from pipelines.assets.reports import ALERTS_KEY, build_report_definitions
+from pipelines.resources import SettingsResource
+from pipelines.settings import Settings, get_settings
 from pipelines.transform.dbt import (
     build_dbt_assets,
     dbt_executable,
@@ -21,9 +25,9 @@ from pipelines.transform.dbt import (
 )
 
 
-def build_definitions() -> dg.Definitions:
+def build_definitions(settings: Settings) -> dg.Definitions:
     project = dbt_project()
-    ensure_manifest(project)
+    ensure_manifest(project, settings)
     dbt = build_dbt_assets(project)
     marts = {key.path[-1]: key for key in dbt.keys if key.path[0] == "marts"}
     forecasting = build_forecasting_asset(marts)
@@ -49,10 +53,13 @@ def build_definitions() -> dg.Definitions:
             *report_schedules,
         ],
         sensors=[landing_sensor],
-        resources={"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())},
+        resources={
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
+            "settings": SettingsResource.from_settings(settings),
+        },
     )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions()
+    return build_definitions(get_settings())

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from pipelines.settings import Settings, get_settings
+from pipelines.settings import Settings
 
 OPS_DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
@@ -90,9 +90,8 @@ def _holder_path(settings: Settings) -> Path:
 
 
 @contextmanager
-def writer_lock(settings: Settings | None = None, purpose: str = "write") -> Iterator[None]:
+def writer_lock(settings: Settings, purpose: str = "write") -> Iterator[None]:
     """Hold the single writer lock; wait with a message, fail clearly after the timeout."""
-    settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.lock_path))
     holder = _holder_path(settings)
@@ -223,11 +222,8 @@ def full_build_reason(settings: Settings) -> str | None:
 
 
 @contextmanager
-def writer(
-    settings: Settings | None = None, purpose: str = "write"
-) -> Iterator[duckdb.DuckDBPyConnection]:
+def writer(settings: Settings, purpose: str = "write") -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the warehouse, under the writer lock, schemas ready."""
-    settings = settings or get_settings()
     with writer_lock(settings, purpose):
         con = duckdb.connect(str(settings.warehouse_path))
         try:
@@ -242,9 +238,8 @@ def writer(
 POINTER = "CURRENT"
 
 
-def serving_path(settings: Settings | None = None) -> Path | None:
+def serving_path(settings: Settings) -> Path | None:
     """The published serving file readers should open, or None if nothing was published."""
-    settings = settings or get_settings()
     pointer = settings.serving_dir / POINTER
     if not pointer.exists():
         return None
@@ -253,16 +248,15 @@ def serving_path(settings: Settings | None = None) -> Path | None:
     return path if path.exists() else None
 
 
-def serving_version(settings: Settings | None = None) -> dict[str, str] | None:
+def serving_version(settings: Settings) -> dict[str, str] | None:
     """The pointer's content: file name, version and when it was published."""
-    settings = settings or get_settings()
     pointer = settings.serving_dir / POINTER
     if not pointer.exists():
         return None
     return json.loads(pointer.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def publish(settings: Settings | None = None, keep: int = 3) -> Path:
+def publish(settings: Settings, keep: int = 3) -> Path:
     """Copy the warehouse to a new versioned serving file and switch the pointer to it.
 
     The caller must hold the writer lock and have closed its connection (DuckDB lets one
@@ -270,7 +264,6 @@ def publish(settings: Settings | None = None, keep: int = 3) -> Path:
     that opened an older version keep it until they reopen; the `keep` newest versions
     stay on disk so that no reader loses its file mid-query.
     """
-    settings = settings or get_settings()
     settings.serving_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute("CHECKPOINT")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -16,6 +17,7 @@ from pipelines.assets.ingest import landing_sensor
 from pipelines.build import build_all
 from pipelines.cli import main
 from pipelines.ingest.simulate import simulate
+from pipelines.resources import SettingsResource
 from pipelines.settings import Settings
 from pipelines.transform.dbt import dbt_run_dir
 from pipelines.warehouse import serving_path
@@ -35,7 +37,7 @@ def test_every_dbt_test_is_an_asset_check() -> None:
     from pipelines.transform.dbt import build_dbt_assets, dbt_project, ensure_manifest
 
     project = dbt_project()
-    manifest = json.loads(ensure_manifest(project).read_text(encoding="utf-8"))
+    manifest = json.loads(ensure_manifest(project, Settings()).read_text(encoding="utf-8"))
     tests = {
         unique_id
         for unique_id, node in manifest["nodes"].items()
@@ -48,6 +50,29 @@ def test_every_dbt_test_is_an_asset_check() -> None:
     assert checks == tests
 
 
+def test_build_all_builds_the_data_dir_it_is_given_whatever_the_environment_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("ORDERLENS_DATA_DIR", str(elsewhere))
+    given = Settings(data_dir=tmp_path / "given", lock_timeout_s=30)
+    sim = simulate(orders=300, days=60, seed=5, out=tmp_path / "sim")
+    given.landing_dir.mkdir(parents=True)
+    for path in sim.files:
+        shutil.copy(path, given.landing_dir / path.name)
+
+    outcome = build_all(given)
+
+    assert outcome.success, outcome
+    assert outcome.log == given.data_dir / "logs" / "build.log"
+    published = serving_path(given)
+    assert published is not None
+    with duckdb.connect(str(published), read_only=True) as con:
+        lines = con.sql("SELECT count(*) FROM raw.order_lines").fetchall()[0][0]
+    assert lines == sim.rows["order_lines"]
+    assert not elsewhere.exists()
+
+
 def test_files_landed_are_ingested_built_forecast_and_published(settings: Settings) -> None:
     sim = simulate(orders=1_500, days=120, seed=3, out=settings.data_dir / "sim")
     settings.landing_dir.mkdir(parents=True)
@@ -56,7 +81,9 @@ def test_files_landed_are_ingested_built_forecast_and_published(settings: Settin
 
     # The sensor asks for one ingest run per landed file.
     with dg.instance_for_test() as instance:
-        requests = list(landing_sensor(dg.build_sensor_context(instance=instance)))
+        resources = {"settings": SettingsResource.from_settings(settings)}
+        context = dg.build_sensor_context(instance=instance, resources=resources)
+        requests = list(landing_sensor(context))
     assert len(requests) == len(sim.files)
 
     outcome = build_all(settings)

@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from pipelines.settings import get_settings
+from pipelines.settings import Settings
 from pipelines.warehouse import serving_path, serving_version
 
 
@@ -53,9 +53,8 @@ _TRACE: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar("trace"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
-def current() -> Serving | None:
+def current(settings: Settings) -> Serving | None:
     """The serving file to read now, or None when nothing was published."""
-    settings = get_settings()
     for _ in range(3):  # the pointer may switch between the two reads: read again then
         meta = serving_version(settings)
         path = serving_path(settings)

@@ -11,10 +11,12 @@ import polars.selectors as cs
 import streamlit as st
 
 from dashboards.lib import filters as filter_state
+from dashboards.lib import session
 from dashboards.lib.filters import Filters, Options
 from dashboards.lib.i18n import CATALOGUE, STATUS, Lang, fmt_date, t
 from dashboards.lib.queries.common import options
 from dashboards.lib.serving import Missing, Section, Serving, current
+from pipelines.settings import Settings
 
 Frame = pl.DataFrame  # for pages' isinstance checks on a Section
 __all__ = ["Context", "Frame", "Missing", "chart", "context", "data_as_of", "table", "usable"]
@@ -45,12 +47,14 @@ class Context:
     options: Options
     filters: Filters
     lang: Lang
+    settings: Settings
     used: tuple[str, ...] = ()
 
 
 def context(used: tuple[str, ...] = ()) -> Context:
     """The serving file, filters and language; a friendly stop when nothing was published."""
-    srv = current()
+    settings = session.settings()
+    srv = current(settings)
     opts = options(srv) if srv is not None else None
     # app.py starts the session too; a page run on its own (AppTest) must not depend on it
     filter_state.start_session(opts)
@@ -58,7 +62,14 @@ def context(used: tuple[str, ...] = ()) -> Context:
     if srv is None or opts is None:
         st.info(f"**{t('no_warehouse_title', lang)}**\n\n{t('no_warehouse_body', lang)}")
         st.stop()
-    return Context(srv=srv, options=opts, filters=filter_state.current(opts), lang=lang, used=used)
+    return Context(
+        srv=srv,
+        options=opts,
+        filters=filter_state.current(opts),
+        lang=lang,
+        settings=settings,
+        used=used,
+    )
 
 
 def data_as_of(ctx: Context) -> None:

@@ -13,13 +13,12 @@ from dashboards.lib.i18n import LANG_NAMES, LANGS, fmt_date, statuses, t
 from dashboards.lib.queries import reports
 from pipelines.reports.spec import AGGREGATIONS, CHARTS, FILTER_OPS, PERIODS, SpecError
 from pipelines.reports.user_specs import save_user_spec
-from pipelines.settings import get_settings
 
 MAX_FILTERS = 3
 
 ctx = ui.context()
 lang = ctx.lang
-settings = get_settings()
+settings = ctx.settings
 data = reports.page_data(settings, ctx.srv)
 snapshots = data["snapshots"]
 by_key = {reports.snapshot_key(s): s for s in snapshots}

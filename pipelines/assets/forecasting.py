@@ -12,7 +12,8 @@ import duckdb
 import polars as pl
 
 from pipelines.forecasting import Fit, PlanParams, plan
-from pipelines.settings import Settings, get_settings
+from pipelines.resources import SettingsResource
+from pipelines.settings import Settings
 from pipelines.warehouse import writer
 
 OUTPUTS = {
@@ -122,9 +123,8 @@ class ForecastRun(NamedTuple):
     rows: dict[str, int]  # rows written per table
 
 
-def run_forecasting(settings: Settings | None = None, refit: bool = False) -> ForecastRun:
+def run_forecasting(settings: Settings, refit: bool = False) -> ForecastRun:
     """Plan as of the data's last day, refitting the models when due (or asked)."""
-    settings = settings or get_settings()
     with writer(settings, purpose="forecasting") as con:
         as_of, result = plan_from_warehouse(con, refit)
         if as_of is None:
@@ -151,9 +151,11 @@ def build_forecasting_asset(marts: dict[str, dg.AssetKey]) -> dg.AssetsDefinitio
         ],
         pool="warehouse",
     )
-    def replenishment(context: dg.AssetExecutionContext, config: ForecastConfig):
+    def replenishment(
+        context: dg.AssetExecutionContext, config: ForecastConfig, settings: SettingsResource
+    ):
         """Demand forecasts with backtested accuracy, the reorder list and transfers."""
-        run = run_forecasting(refit=config.refit)
+        run = run_forecasting(settings.get(), refit=config.refit)
         for table in OUTPUTS.values():
             yield dg.MaterializeResult(
                 asset_key=dg.AssetKey(["marts", table]),

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.ingest.contract import TABLES
-from pipelines.settings import get_settings
+from pipelines.resources import SettingsResource
 
 SUPPORTED = (".csv", ".txt", ".gz", ".jsonl", ".ndjson", ".json", ".parquet", ".xlsx")
 
@@ -46,18 +46,16 @@ def landed_files(landing: Path) -> list[Path]:
     can_subset=True,
     pool="warehouse",
 )
-def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig):
+def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, settings: SettingsResource):
     """Load landed export files (each in one transaction), then report every raw table."""
     import duckdb
 
     from pipelines.ingest.api import ingest_paths
 
-    settings = get_settings()
-    paths = [Path(p) for p in config.paths] or landed_files(settings.landing_dir)
+    own = settings.get()
+    paths = [Path(p) for p in config.paths] or landed_files(own.landing_dir)
     results = (
-        ingest_paths(
-            paths, mapping=Path(config.mapping) if config.mapping else None, settings=settings
-        )
+        ingest_paths(paths, mapping=Path(config.mapping) if config.mapping else None, settings=own)
         if paths
         else []
     )
@@ -67,16 +65,14 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig):
             f"{path.name}: {result.status}, {result.rows_loaded} loaded, "
             f"{result.rows_quarantined} quarantined, {result.rows_excluded} excluded"
         )
-        if path.parent == settings.landing_dir:  # landed files move out once processed
-            target = settings.landing_dir / (
-                "rejected" if result.status == "rejected" else "processed"
-            )
+        if path.parent == own.landing_dir:  # landed files move out once processed
+            target = own.landing_dir / ("rejected" if result.status == "rejected" else "processed")
             target.mkdir(exist_ok=True)
             shutil.move(str(path), target / path.name)
     rejected = [r for r in results if r.status == "rejected"]
     counts: dict[str, int] = {}
-    if settings.warehouse_path.exists():
-        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    if own.warehouse_path.exists():
+        with duckdb.connect(str(own.warehouse_path), read_only=True) as con:
             for schema, names in (("raw", list(TABLES)), ("ops", list(OPS_TABLES))):
                 for name in names:
                     sql = f"SELECT count(*) FROM {schema}.{name}"  # noqa: S608 (fixed names)
@@ -103,10 +99,9 @@ ingest_job = dg.define_asset_job("ingest_landing", selection=dg.AssetSelection.g
 @dg.sensor(
     job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING
 )
-def landing_sensor(context: dg.SensorEvaluationContext):
+def landing_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource):
     """A file dropped into data/landing/ becomes one ingest run (once per name, size and time)."""
-    settings = get_settings()
-    for path in landed_files(settings.landing_dir):
+    for path in landed_files(settings.get().landing_dir):
         stat = path.stat()
         yield dg.RunRequest(
             run_key=f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}",

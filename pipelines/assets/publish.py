@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from pipelines.settings import get_settings
+from pipelines.resources import SettingsResource
 from pipelines.warehouse import publish, writer_lock
 
 SERVING_KEY = dg.AssetKey(["serving", "published"])
@@ -18,10 +18,12 @@ def build_publish_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         pool="warehouse",
         description="The versioned, read-only serving file readers open; swapped in atomically.",
     )
-    def published(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        settings = get_settings()
-        with writer_lock(settings, purpose="publish"):
-            path = publish(settings)
+    def published(
+        context: dg.AssetExecutionContext, settings: SettingsResource
+    ) -> dg.MaterializeResult:
+        own = settings.get()
+        with writer_lock(own, purpose="publish"):
+            path = publish(own)
         context.log.info(f"published {path}")
         return dg.MaterializeResult(
             metadata={

@@ -10,6 +10,7 @@ import dagster as dg
 from pipelines.reports.retry import caught_up, retry_pending
 from pipelines.reports.runner import report_specs, run_alerts, run_report
 from pipelines.reports.spec import Spec
+from pipelines.resources import SettingsResource
 
 GROUP = "reports"
 ALERTS_KEY = dg.AssetKey(["reports", "alerts"])
@@ -30,9 +31,9 @@ def _report_asset(spec: Spec, upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefin
         ],
     )
     def snapshot(
-        context: dg.AssetExecutionContext,
+        context: dg.AssetExecutionContext, settings: SettingsResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        result = run_report(spec, send=True)
+        result = run_report(spec, settings=settings.get(), send=True)
         archived = result.snapshot
         context.log.info(f"archived {archived.path}")
         yield dg.MaterializeResult(
@@ -70,12 +71,15 @@ def _alerts_asset(specs: Sequence[Spec], upstream: Sequence[dg.AssetKey]) -> dg.
             )
         ],
     )
-    def alerts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def alerts(
+        context: dg.AssetExecutionContext, settings: SettingsResource
+    ) -> dg.MaterializeResult:
+        own = settings.get()
         # Retried first: a broken alert rule must not hold back a pending report.
-        retried = retry_pending()
+        retried = retry_pending(own)
         for outcome in retried:
             context.log.info(f"retry {outcome.name}: {outcome.status} ({outcome.detail})")
-        results = run_alerts(specs)
+        results = run_alerts(specs, own)
         for row in results:
             context.log.info(f"{row['rule']}: {row['status']}")
         failed = [r for r in results if str(r["status"]).startswith("send failed")]

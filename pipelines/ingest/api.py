@@ -35,7 +35,7 @@ from pipelines.ingest.readers import (
     read_file,
     table_for_path,
 )
-from pipelines.settings import Settings, get_settings
+from pipelines.settings import Settings
 from pipelines.warehouse import utcnow, writer
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -177,14 +177,13 @@ def ingest_paths(
     paths: Iterable[Path],
     *,
     mapping: Path | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
     progress: Progress | None = None,
 ) -> list[BatchResult]:
     """Ingest files and folders (folders: parents before children), one batch per file.
 
     With a mapping of several files, all the files given make ONE batch: the export.
     """
-    settings = settings or get_settings()
     loaded_mapping = load_mapping(mapping) if mapping else None
     given = [Path(p) for p in paths]
     files = list_input_files(given)
@@ -224,10 +223,9 @@ def ingest_frame(
     table: str,
     *,
     source: str = "python-api",
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> BatchResult:
     """Ingest a Polars frame of one canonical table (the Python API); one batch."""
-    settings = settings or get_settings()
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; one of {', '.join(TABLES)}")
     if ROW not in frame.columns:
@@ -268,10 +266,9 @@ def release(
     ids: list[int] | None = None,
     *,
     batch_id: int | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> BatchResult:
     """Retry quarantined rows (by id, or all of a batch) as a new batch of their own."""
-    settings = settings or get_settings()
     with writer(settings, purpose="quarantine release") as con:
         if batch_id is not None:
             ids = [

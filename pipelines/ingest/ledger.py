@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.settings import Settings, get_settings
+from pipelines.settings import Settings
 from pipelines.warehouse import serving_path
 
 LEDGER_SQL = """
@@ -23,9 +23,8 @@ LIMIT ?
 
 
 @contextmanager
-def reader(settings: Settings | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """Read-only connection: the warehouse if free, else the newest published serving file."""
-    settings = settings or get_settings()
     if not settings.warehouse_path.exists():
         con = duckdb.connect()
         try:
@@ -54,14 +53,14 @@ def _has_ops(con: duckdb.DuckDBPyConnection) -> bool:
     )
 
 
-def ledger(limit: int = 20, settings: Settings | None = None) -> pl.DataFrame:
+def ledger(limit: int = 20, *, settings: Settings) -> pl.DataFrame:
     with reader(settings) as con:
         if not _has_ops(con):
             return pl.DataFrame()
         return con.sql(LEDGER_SQL, params=[limit]).pl()
 
 
-def batch_tables(batch_id: int, settings: Settings | None = None) -> pl.DataFrame:
+def batch_tables(batch_id: int, *, settings: Settings) -> pl.DataFrame:
     """A batch's per-table ledger: the TABLE rows it built per table and their fates."""
     with reader(settings) as con:
         if not _has_ops(con):
@@ -83,7 +82,8 @@ def quarantine_rows(
     table_name: str | None = None,
     status: str = "all",
     limit: int = 50,
-    settings: Settings | None = None,
+    *,
+    settings: Settings,
 ) -> pl.DataFrame:
     with reader(settings) as con:
         if not _has_ops(con):
@@ -103,7 +103,7 @@ def quarantine_rows(
         ).pl()
 
 
-def quarantine_row(quarantine_id: int, settings: Settings | None = None) -> dict[str, Any] | None:
+def quarantine_row(quarantine_id: int, *, settings: Settings) -> dict[str, Any] | None:
     with reader(settings) as con:
         if not _has_ops(con):
             return None

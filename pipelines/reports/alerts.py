@@ -19,8 +19,8 @@ import polars as pl
 from pipelines.reports.catalog import Catalog, validate_spec
 from pipelines.reports.charts import as_float
 from pipelines.reports.query import _ident, _measure_sql, _table, fetch, where_clause
-from pipelines.reports.settings import SmtpSettings
 from pipelines.reports.spec import Condition, Spec
+from pipelines.settings import SmtpSettings
 
 STATE = "_alerts"
 

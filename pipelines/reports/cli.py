@@ -1,6 +1,7 @@
 """`orderlens report ...`: list the reports, run one, check a spec.
 
-The lead adds the group to the main CLI with `main.add_command(report)`.
+The lead adds the group to the main CLI with `main.add_command(report)`; every command gets
+the settings `main` read (`click.pass_obj`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.reports.spec import SpecError, builtin_spec_paths, load_spec
+from pipelines.settings import Settings
 
 console = Console()
 err = Console(stderr=True)
@@ -24,12 +26,12 @@ def report() -> None:
 
 
 @report.command("list")
-def list_reports() -> None:
+@click.pass_obj
+def list_reports(settings: Settings) -> None:
     """The built-in reports and alerts, their schedules and recipients, and the archive."""
     from pipelines.reports.archive import list_snapshots
-    from pipelines.reports.settings import get_report_settings
 
-    archive = list_snapshots(get_report_settings().archive_dir)
+    archive = list_snapshots(settings.reports_dir)
     table = Table(
         "name", "kind", "period", "schedule", "recipients", "latest snapshot", title="Reports"
     )
@@ -63,7 +65,8 @@ def list_reports() -> None:
 @click.option(
     "--to", "to", multiple=True, help="Send to this address instead of the spec's recipients."
 )
-def run(name: str, period: str | None, send: bool, to: tuple[str, ...]) -> None:
+@click.pass_obj
+def run(settings: Settings, name: str, period: str | None, send: bool, to: tuple[str, ...]) -> None:
     """Snapshot report NAME (a built-in name or a spec file) into the archive."""
     from pipelines.reports.runner import find_spec, run_report
     from pipelines.reports.spec import EMAIL
@@ -72,8 +75,8 @@ def run(name: str, period: str | None, send: bool, to: tuple[str, ...]) -> None:
         if not EMAIL.match(address):
             raise click.BadParameter(f"{address!r} is not an e-mail address", param_hint="--to")
     try:
-        spec = load_spec(find_spec(name))
-        result = run_report(spec, period, send=send or bool(to), to=to)
+        spec = load_spec(find_spec(name, settings))
+        result = run_report(spec, period, settings=settings, send=send or bool(to), to=to)
     except SpecError as exc:
         click.echo(f"the spec is not valid:\n{exc}", err=True)
         sys.exit(2)
@@ -86,15 +89,15 @@ def run(name: str, period: str | None, send: bool, to: tuple[str, ...]) -> None:
         console.print(f"[{colour}]{outcome.channel}: {outcome.status}[/] ({outcome.detail})")
     if send or to:
         # The mail server is meant to be reachable now: catch up on earlier failed e-mails.
-        _print_retries()
+        _print_retries(settings)
     if not result.delivered:
         sys.exit(3)
 
 
-def _print_retries() -> list[str]:
+def _print_retries(settings: Settings) -> list[str]:
     from pipelines.reports.retry import retry_pending
 
-    outcomes = retry_pending()
+    outcomes = retry_pending(settings)
     for outcome in outcomes:
         colour = {"delivered": "green", "waiting": "yellow"}.get(outcome.status, "red")
         console.print(f"[{colour}]retry {outcome.name}: {outcome.status}[/] ({outcome.detail})")
@@ -102,9 +105,10 @@ def _print_retries() -> list[str]:
 
 
 @report.command()
-def retry() -> None:
+@click.pass_obj
+def retry(settings: Settings) -> None:
     """Retry the e-mails of archived snapshots whose delivery failed (after their back-off)."""
-    statuses = _print_retries()
+    statuses = _print_retries(settings)
     if not statuses:
         console.print("no undelivered e-mail in the archive")
     if any(s != "delivered" for s in statuses):
@@ -113,12 +117,13 @@ def retry() -> None:
 
 @report.command()
 @click.argument("spec_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def check(spec_file: Path) -> None:
+@click.pass_obj
+def check(settings: Settings, spec_file: Path) -> None:
     """Check SPEC_FILE: its shape, and its marts and columns against the published marts."""
     from pipelines.reports.runner import NothingPublished, check_spec_file
 
     try:
-        spec = check_spec_file(spec_file)
+        spec = check_spec_file(spec_file, settings)
     except SpecError as exc:
         err.print(f"[red]{len(exc.problems)} problem(s):[/]")
         for problem in exc.problems:

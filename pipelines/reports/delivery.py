@@ -19,7 +19,7 @@ import jinja2
 
 from pipelines.reports.archive import ArchivedSnapshot, record_delivery
 from pipelines.reports.render import delta, fmt
-from pipelines.reports.settings import SmtpSettings
+from pipelines.settings import SmtpSettings
 from pipelines.warehouse import utcnow
 
 ATTACHMENTS = {

@@ -21,8 +21,7 @@ from filelock import FileLock, Timeout
 
 from pipelines.reports.archive import ArchivedSnapshot, list_snapshots
 from pipelines.reports.delivery import DeliveryFailed, send_email
-from pipelines.reports.settings import ReportSettings, SmtpSettings, get_report_settings
-from pipelines.settings import Settings
+from pipelines.settings import Settings, SmtpSettings
 from pipelines.warehouse import utcnow
 
 LOCK = ".delivery.lock"
@@ -102,15 +101,10 @@ def _retry_one(pending: Pending, smtp: SmtpSettings, now: dt.datetime) -> RetryO
         lock.release()
 
 
-def retry_pending(
-    settings: Settings | None = None,
-    now: dt.datetime | None = None,
-    reports: ReportSettings | None = None,
-) -> list[RetryOutcome]:
+def retry_pending(settings: Settings, now: dt.datetime | None = None) -> list[RetryOutcome]:
     """Retry every pending e-mail whose back-off has passed; report on each pending one."""
-    reports = reports or get_report_settings(settings)
     now = now or utcnow()
-    return [_retry_one(p, reports.smtp, now) for p in pending_deliveries(reports.archive_dir)]
+    return [_retry_one(p, settings.smtp, now) for p in pending_deliveries(settings.reports_dir)]
 
 
 def caught_up(outcomes: list[RetryOutcome]) -> bool:

@@ -27,7 +27,6 @@ from pipelines.reports.delivery import DeliveryFailed, Outcome, file_drop, send_
 from pipelines.reports.periods import Period, parse_period
 from pipelines.reports.query import data_clock
 from pipelines.reports.render import render_files
-from pipelines.reports.settings import ReportSettings, get_report_settings
 from pipelines.reports.snapshot import (
     Snapshot,
     compare_with_snapshot,
@@ -42,7 +41,7 @@ from pipelines.reports.spec import (
     load_spec,
 )
 from pipelines.reports.user_specs import user_specs_dir
-from pipelines.settings import Settings, get_settings
+from pipelines.settings import Settings
 from pipelines.warehouse import serving_path, serving_version, utcnow
 
 
@@ -60,7 +59,7 @@ class RunResult:
         return all(o.status == "delivered" for o in self.outcomes)
 
 
-def find_spec(name_or_path: str, settings: Settings | None = None) -> Path:
+def find_spec(name_or_path: str, settings: Settings) -> Path:
     """A built-in report by name, a saved user report by name, or a spec file by path."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") and candidate.exists():
@@ -68,7 +67,7 @@ def find_spec(name_or_path: str, settings: Settings | None = None) -> Path:
     builtin = BUILTIN_DIR / f"{name_or_path}.yaml"
     if builtin.exists():
         return builtin
-    user = user_specs_dir(settings or get_settings()) / f"{name_or_path}.yaml"
+    user = user_specs_dir(settings) / f"{name_or_path}.yaml"
     if IDENTIFIER.match(name_or_path) and user.exists():
         return user
     names = ", ".join(p.stem for p in builtin_spec_paths())
@@ -91,10 +90,10 @@ def serving_connection(settings: Settings) -> Iterator[tuple[duckdb.DuckDBPyConn
         con.close()
 
 
-def check_spec_file(path: Path, settings: Settings | None = None) -> Spec:
+def check_spec_file(path: Path, settings: Settings) -> Spec:
     """Parse a spec and check it against the published marts (raises SpecError)."""
     spec = load_spec(path)
-    with serving_connection(settings or get_settings()) as (con, _):
+    with serving_connection(settings) as (con, _):
         validate_spec(spec, load_catalog(con))
     return spec
 
@@ -143,13 +142,11 @@ def build_snapshot(
     return compute_snapshot(con, spec, catalog, period, clock, version)
 
 
-def archive_snapshot(
-    snapshot: Snapshot, settings: Settings, reports: ReportSettings
-) -> ArchivedSnapshot:
+def archive_snapshot(snapshot: Snapshot, settings: Settings) -> ArchivedSnapshot:
     created_at = utcnow()
     label = snapshot.period.label if snapshot.period else f"asof-{snapshot.clock}"
-    snapshot = with_previous_snapshot(snapshot, reports.archive_dir)
-    with new_snapshot(reports.archive_dir, snapshot.spec.name, label) as staging:
+    snapshot = with_previous_snapshot(snapshot, settings.reports_dir)
+    with new_snapshot(settings.reports_dir, snapshot.spec.name, label) as staging:
         render_files(snapshot, staging, created_at)
         return publish_snapshot(staging, _manifest(snapshot, created_at, settings))
 
@@ -173,7 +170,7 @@ def with_previous_snapshot(snapshot: Snapshot, archive_dir: Path) -> Snapshot:
 def deliver(
     spec: Spec,
     archived: ArchivedSnapshot,
-    reports: ReportSettings,
+    settings: Settings,
     to: Sequence[str] = (),
     rows_html: str = "",
 ) -> list[Outcome]:
@@ -182,28 +179,27 @@ def deliver(
     recipients = list(to) or list(spec.recipients)
     if recipients:
         try:
-            outcomes.append(send_email(archived, recipients, reports.smtp, rows_html))
+            outcomes.append(send_email(archived, recipients, settings.smtp, rows_html))
         except DeliveryFailed as exc:
-            outcomes.append(Outcome("email", "failed", reports.smtp.attempts, str(exc)))
+            outcomes.append(Outcome("email", "failed", settings.smtp.attempts, str(exc)))
     if spec.file_drop:
-        outcomes.append(file_drop(archived, reports.outbox_dir))
+        outcomes.append(file_drop(archived, settings.outbox_dir))
     return outcomes
 
 
 def run_report(
     spec: Spec,
     period_text: str | None = None,
-    settings: Settings | None = None,
+    *,
+    settings: Settings,
     send: bool = False,
     to: Sequence[str] = (),
 ) -> RunResult:
     """Snapshot one report for a period (default: the last complete one on the data clock)."""
-    settings = settings or get_settings()
-    reports = get_report_settings(settings)
     with serving_connection(settings) as (con, version):
         snapshot = build_snapshot(spec, con, load_catalog(con), version, period_text)
-    archived = archive_snapshot(snapshot, settings, reports)
-    outcomes = deliver(spec, archived, reports, to) if send else []
+    archived = archive_snapshot(snapshot, settings)
+    outcomes = deliver(spec, archived, settings, to) if send else []
     return RunResult(archived, outcomes)
 
 
@@ -214,7 +210,7 @@ def report_specs(kind: str = "report") -> list[Spec]:
 
 def run_alerts(
     specs: Sequence[Spec],
-    settings: Settings | None = None,
+    settings: Settings,
     day: dt.date | None = None,
     send: bool = True,
 ) -> list[dict[str, Any]]:
@@ -222,15 +218,13 @@ def run_alerts(
     from pipelines.reports.alerts import alert_message, evaluate, record_and_should_send
     from pipelines.reports.delivery import _send_once
 
-    settings = settings or get_settings()
-    reports = get_report_settings(settings)
     day = day or utcnow().date()
     results = []
     with serving_connection(settings) as (con, _):
         catalog = load_catalog(con)
-        evaluations = [(spec, evaluate(con, spec, catalog, reports.archive_dir)) for spec in specs]
+        evaluations = [(spec, evaluate(con, spec, catalog, settings.reports_dir)) for spec in specs]
     for spec, evaluation in evaluations:
-        fresh = record_and_should_send(evaluation, reports.archive_dir, day)
+        fresh = record_and_should_send(evaluation, settings.reports_dir, day)
         status = (
             "not triggered"
             if not evaluation.triggered
@@ -239,8 +233,8 @@ def run_alerts(
         if fresh and send and spec.recipients:
             try:
                 _send_once(
-                    reports.smtp,
-                    alert_message(spec, evaluation, reports.smtp, list(spec.recipients)),
+                    settings.smtp,
+                    alert_message(spec, evaluation, settings.smtp, list(spec.recipients)),
                 )
                 status = "sent"
             except (OSError, RuntimeError) as exc:

@@ -23,7 +23,8 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from pipelines.settings import Settings, get_settings
+from pipelines.resources import SettingsResource
+from pipelines.settings import Settings, child_environment
 from pipelines.warehouse import full_build_reason, writer_lock
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -35,7 +36,9 @@ def dbt_project() -> DbtProject:
 
 def dbt_vars(settings: Settings) -> list[str]:
     """dbt's `--vars` for this data directory: the warehouse (profiles.yml) and the business's
-    time zone (dbt_project.yml). Run by hand, dbt reads both from the environment instead."""
+    time zone (dbt_project.yml). Run by hand, dbt reads both from the environment instead.
+
+    dagster-dbt starts dbt with its own process's environment, so the values travel as vars."""
     values = {
         "warehouse": str(settings.warehouse_path),
         "business_timezone": settings.business_timezone,
@@ -82,7 +85,7 @@ def keep_parse_state(run_dir: Path, target: Path = DBT_DIR / "target") -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def ensure_manifest(project: DbtProject, settings: Settings | None = None) -> Path:
+def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
     """Parse the dbt project when its manifest is missing or older than a source file.
 
     The profile counts as a source (the manifest records the target it was parsed for). The
@@ -107,9 +110,10 @@ def ensure_manifest(project: DbtProject, settings: Settings | None = None) -> Pa
                 "--quiet",
                 "--profiles-dir",
                 str(DBT_DIR),
-                *dbt_vars(settings or get_settings()),
+                *dbt_vars(settings),
             ],
             cwd=DBT_DIR,
+            env=child_environment(settings),
             check=True,
         )
     return project.manifest_path
@@ -156,16 +160,19 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         pool="warehouse",
     )
     def orderlens_dbt(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        config: DbtBuildConfig,
+        settings: SettingsResource,
     ) -> Iterator[Any]:
-        settings = get_settings()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with writer_lock(settings, purpose="dbt build"):
+        own = settings.get()
+        own.data_dir.mkdir(parents=True, exist_ok=True)
+        with writer_lock(own, purpose="dbt build"):
             # dbt's unit tests check the SQL, not the data: `make test` runs them on every
             # change of the code; a data build need not repeat them.
-            args = ["build", "--exclude-resource-type", "unit_test", *dbt_vars(settings)]
+            args = ["build", "--exclude-resource-type", "unit_test", *dbt_vars(own)]
             args += ["--log-level-file", "debug" if config.debug_log else "info"]
-            reason = "asked for" if config.full_refresh else full_build_reason(settings)
+            reason = "asked for" if config.full_refresh else full_build_reason(own)
             if reason is not None:
                 context.log.info(f"full build: {reason}")
                 args.append("--full-refresh")

@@ -41,7 +41,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         run_forecasting(settings)
         with writer_lock(settings, purpose="test publish"):
             publish(settings)
-        weekly = load_spec(find_spec("weekly_sales"))
+        weekly = load_spec(find_spec("weekly_sales", settings))
         for week in REPORT_WEEKS:
             run_report(weekly, week, settings=settings)
         yield settings

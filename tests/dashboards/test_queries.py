@@ -18,7 +18,7 @@ ALL = Filters(date(2026, 1, 1), date(2026, 3, 31))
 
 @pytest.fixture
 def srv(with_data: Settings) -> serving.Serving:
-    found = serving.current()
+    found = serving.current(with_data)
     assert found is not None
     return found
 
@@ -83,7 +83,7 @@ def test_freshness_lists_every_built_mart_with_its_latest_date(srv):
 
 def test_a_new_publish_is_read_from_its_own_file(with_data, srv):
     publish(with_data)
-    newer = serving.current()
+    newer = serving.current(with_data)
     assert newer is not None and newer.path != srv.path and newer.version != srv.version
     assert _total(sales.trend(newer, ALL, "month")) == pytest.approx(
         _total(sales.trend(srv, ALL, "month"))

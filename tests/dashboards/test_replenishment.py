@@ -95,7 +95,7 @@ def test_reorder_table_has_csv_and_excel_downloads_of_what_it_shows(with_data):
     names = [b.proto.id for b in at.get("download_button")]
     assert any(n.endswith("replenishment-reorder-csv") for n in names)
     assert any(n.endswith("replenishment-reorder-xlsx") for n in names)
-    srv = serving.current()
+    srv = serving.current(with_data)
     assert srv is not None
     frame = replenishment.page_data(srv, Filters(date(2026, 1, 1), date(2026, 3, 12)))
     reorder = frame["reorder"]

@@ -35,7 +35,7 @@ SKU_GRAIN_TREND_SQL = f"""
 
 @pytest.fixture
 def srv(with_data: Settings) -> serving.Serving:
-    found = serving.current()
+    found = serving.current(with_data)
     assert found is not None
     return found
 

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from pipelines.assets.reports import build_report_definitions
 from pipelines.reports.cli import report
 from pipelines.reports.runner import report_specs, run_alerts, run_report
-from pipelines.settings import Settings
+from pipelines.resources import SettingsResource
+from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import serving_path
 from tests.reports.conftest import free_port
 
@@ -30,7 +31,7 @@ def own_data(served: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("ORDERLENS_SMTP_SECURITY", "none")
     monkeypatch.setenv("ORDERLENS_SMTP_ATTEMPTS", "2")
     monkeypatch.setenv("ORDERLENS_SMTP_BACKOFF", "0.01")
-    return Settings(data_dir=data_dir, lock_timeout_s=30, source_timezone="UTC")
+    return get_settings()
 
 
 def scalar(settings: Settings, sql: str) -> object:
@@ -88,7 +89,8 @@ def test_dagster_asset_archives_the_snapshot_and_fails_its_delivery_check_when_s
     assets, schedules = build_report_definitions([])
     assert {s.cron_schedule for s in schedules} >= {"0 7 * * 1", "0 7 1 * *"}
     weekly = next(a for a in assets if a.key == dg.AssetKey(["reports", "weekly_inventory"]))
-    result = dg.materialize([weekly], raise_on_error=False)
+    resources = {"settings": SettingsResource.from_settings(own_data)}
+    result = dg.materialize([weekly], resources=resources, raise_on_error=False)
     [materialization] = result.asset_materializations_for_node(weekly.op.name)
     assert materialization.metadata["delivery"].value == "failed"
     [check] = result.get_asset_check_evaluations()
@@ -97,18 +99,18 @@ def test_dagster_asset_archives_the_snapshot_and_fails_its_delivery_check_when_s
 
 def test_cli_lists_checks_and_runs_reports(own_data: Settings, tmp_path: Path) -> None:
     runner = CliRunner()
-    listed = runner.invoke(report, ["list"])
+    listed = runner.invoke(report, ["list"], obj=own_data)
     assert listed.exit_code == 0 and "weekly_sales" in listed.output
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "name: bad\nschedule: '0 7 * * 1'\nperiod: week\ntitle: Bad\n"
         "sections:\n  - id: s\n    mart: nope\n    measures: [x]\n"
     )
-    checked = runner.invoke(report, ["check", str(bad)])
+    checked = runner.invoke(report, ["check", str(bad)], obj=own_data)
     assert (
         checked.exit_code == 2
         and "bad.yaml:7: sections[0].mart: unknown mart 'nope'" in checked.output
     )
-    ran = runner.invoke(report, ["run", "weekly_sales", "--period", "2026-W07"])
+    ran = runner.invoke(report, ["run", "weekly_sales", "--period", "2026-W07"], obj=own_data)
     assert ran.exit_code == 0, ran.output
     assert "weekly_sales/2026-W07/v1" in ran.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 from collections.abc import Iterator
@@ -15,9 +16,8 @@ from aiosmtpd.controller import Controller
 from pipelines.reports.archive import ArchivedSnapshot
 from pipelines.reports.delivery import DeliveryFailed, file_drop, send_email
 from pipelines.reports.runner import find_spec, run_report
-from pipelines.reports.settings import get_smtp_settings
 from pipelines.reports.spec import load_spec
-from pipelines.settings import Settings
+from pipelines.settings import Settings, get_settings
 from tests.reports.conftest import free_port
 
 
@@ -57,15 +57,20 @@ def own_data(served: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / "serving").symlink_to(served.serving_dir)
-    monkeypatch.setenv("ORDERLENS_REPORTS_OUTBOX", str(tmp_path / "outbox"))
-    return Settings(data_dir=data_dir, lock_timeout_s=30, source_timezone="UTC")
+    return Settings(
+        data_dir=data_dir,
+        lock_timeout_s=30,
+        source_timezone="UTC",
+        reports_outbox=tmp_path / "outbox",
+    )
 
 
 def test_sent_report_arrives_with_its_pdf_and_xlsx_and_headline_figures(
     smtp_server: Inbox, own_data: Settings
 ) -> None:
-    spec = load_spec(find_spec("weekly_sales"))
-    result = run_report(spec, "2026-W07", settings=own_data, send=True, to=["boss@example.com"])
+    spec = load_spec(find_spec("weekly_sales", own_data))
+    to_server = dataclasses.replace(own_data, smtp=get_settings().smtp)  # smtp_server's
+    result = run_report(spec, "2026-W07", settings=to_server, send=True, to=["boss@example.com"])
     assert result.delivered and [o.channel for o in result.outcomes] == ["email"]
     [(sender, recipients, message)] = smtp_server.messages
     assert (sender, recipients) == ("reports@orderlens.test", ["boss@example.com"])
@@ -92,7 +97,9 @@ def test_sent_report_arrives_with_its_pdf_and_xlsx_and_headline_figures(
 
 @pytest.fixture
 def archived(own_data: Settings) -> ArchivedSnapshot:
-    return run_report(load_spec(find_spec("weekly_sales")), "2026-W07", settings=own_data).snapshot
+    return run_report(
+        load_spec(find_spec("weekly_sales", own_data)), "2026-W07", settings=own_data
+    ).snapshot
 
 
 def test_server_down_retries_with_back_off_then_records_a_visible_failure(
@@ -105,7 +112,7 @@ def test_server_down_retries_with_back_off_then_records_a_visible_failure(
     monkeypatch.setenv("ORDERLENS_SMTP_BACKOFF", "0.5")
     waits: list[float] = []
     with pytest.raises(DeliveryFailed, match="failed after 3 attempts"):
-        send_email(archived, ["boss@example.com"], get_smtp_settings(), sleep=waits.append)
+        send_email(archived, ["boss@example.com"], get_settings().smtp, sleep=waits.append)
     assert waits == [0.5, 1.0]
     log = archived.deliveries
     assert [d["status"] for d in log] == ["retrying", "retrying", "failed"]
@@ -124,7 +131,7 @@ def test_password_never_reaches_the_delivery_log_or_the_archive(
     monkeypatch.setenv("ORDERLENS_SMTP_USER", "mailer")
     monkeypatch.setenv("ORDERLENS_SMTP_PASSWORD", "s3cret-pa55")
     with pytest.raises(DeliveryFailed):
-        send_email(archived, ["boss@example.com"], get_smtp_settings())
+        send_email(archived, ["boss@example.com"], get_settings().smtp)
     for path in archived.path.rglob("*"):
         if path.is_file():
             assert b"s3cret-pa55" not in path.read_bytes()

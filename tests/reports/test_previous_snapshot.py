@@ -53,7 +53,7 @@ def test_previous_snapshot_is_the_newest_of_the_same_or_an_earlier_period(
 
 
 def test_figures_compare_with_the_earlier_manifest_and_stay_null_without_a_base() -> None:
-    spec = load_spec(find_spec("weekly_sales"))
+    spec = load_spec(find_spec("weekly_sales", Settings()))
     section = spec.sections[0]
     figures = [
         Figure(section.id, "net_revenue", "Net revenue", 300.0, 60.0, None),
@@ -87,7 +87,7 @@ def two_weeks(
     data_dir.mkdir()
     (data_dir / "serving").symlink_to(served.serving_dir)
     settings = Settings(data_dir=data_dir, lock_timeout_s=30, source_timezone="UTC")
-    spec = load_spec(find_spec("weekly_sales"))
+    spec = load_spec(find_spec("weekly_sales", settings))
     first = run_report(spec, "2026-W06", settings=settings).snapshot
     second = run_report(spec, "2026-W07", settings=settings).snapshot
     return first, second

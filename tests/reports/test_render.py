@@ -34,7 +34,9 @@ def own_data(served: Settings, tmp_path_factory: pytest.TempPathFactory) -> Sett
 
 @pytest.fixture(scope="module")
 def weekly(own_data: Settings) -> ArchivedSnapshot:
-    return run_report(load_spec(find_spec("weekly_sales")), WEEK, settings=own_data).snapshot
+    return run_report(
+        load_spec(find_spec("weekly_sales", own_data)), WEEK, settings=own_data
+    ).snapshot
 
 
 def mart_value(settings: Settings, sql: str, params: list[object]) -> float:
@@ -143,7 +145,9 @@ def test_rerunning_a_period_creates_a_new_version_and_never_overwrites(
     weekly: ArchivedSnapshot, own_data: Settings
 ) -> None:
     before = (weekly.path / "manifest.json").read_bytes()
-    again = run_report(load_spec(find_spec("weekly_sales")), WEEK, settings=own_data).snapshot
+    again = run_report(
+        load_spec(find_spec("weekly_sales", own_data)), WEEK, settings=own_data
+    ).snapshot
     assert (again.period, again.version) == (WEEK, weekly.version + 1)
     assert (weekly.path / "manifest.json").read_bytes() == before
     assert [s.version for s in list_snapshots(own_data.reports_dir, "weekly_sales")][:2] == [
@@ -154,12 +158,12 @@ def test_rerunning_a_period_creates_a_new_version_and_never_overwrites(
 
 def test_a_period_without_data_fails_loudly_and_archives_nothing(own_data: Settings) -> None:
     with pytest.raises(EmptyReport, match="every measure is empty"):
-        run_report(load_spec(find_spec("weekly_sales")), "2025-W07", settings=own_data)
+        run_report(load_spec(find_spec("weekly_sales", own_data)), "2025-W07", settings=own_data)
     assert not list((own_data.reports_dir / "weekly_sales" / "2025-W07").glob("v*"))
 
 
 def test_a_chart_that_draws_only_zeros_is_refused_as_blank() -> None:
-    spec = load_spec(find_spec("weekly_sales"))
+    spec = load_spec(find_spec("weekly_sales", Settings()))
     section = next(s for s in spec.sections if s.chart == "bar")
     frame = pl.DataFrame(
         {"channel": ["web", "app"], "net_revenue": [0.0, 0.0], "gross_margin": [0.0, None]}

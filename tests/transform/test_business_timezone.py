@@ -161,7 +161,7 @@ def test_the_sales_page_shows_the_order_on_its_local_day(
     shanghai: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ORDERLENS_DATA_DIR", str(shanghai.data_dir))
-    srv = serving.current()
+    srv = serving.current(shanghai)
     assert srv is not None
     web = Filters(date(2026, 2, 28), date(2026, 3, 1), channels=("web",))
     trend = sales.trend(srv, web, "day")

@@ -23,7 +23,6 @@ from pipelines.reports.catalog import Catalog, load_catalog
 from pipelines.reports.charts import as_float, build_figure
 from pipelines.reports.periods import parse_period
 from pipelines.reports.query import data_clock, fetch, section_sql
-from pipelines.reports.settings import get_report_settings
 from pipelines.reports.spec import FILTER_OPS, Spec
 from pipelines.reports.user_specs import check_spec_text, spec_yaml, user_spec_paths
 from pipelines.settings import Settings
@@ -44,7 +43,7 @@ def snapshot_key(snap: ArchivedSnapshot) -> str:
 
 def archive(settings: Settings) -> list[ArchivedSnapshot]:
     """Every archived snapshot, newest period and version first."""
-    return list_snapshots(get_report_settings(settings).archive_dir)
+    return list_snapshots(settings.reports_dir)
 
 
 def snapshot_table(snapshots: list[ArchivedSnapshot]) -> pl.DataFrame:
