@@ -9,6 +9,7 @@ ORDERLENS_DATA_DIR (`python -m bench --only dashboards --scale 10m`).
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from typing import Any
 
 import duckdb
 
+from bench.scales import LINES
+from bench.workspace import ROOT
 from dashboards.lib import serving
 from dashboards.lib.filters import Filters
 from dashboards.lib.queries import (
