@@ -26,7 +26,7 @@ def _read_loop(data_dir: str, seconds: float, ready, out: multiprocessing.Queue)
         try:
             path = serving_path(settings)
             with duckdb.connect(str(path), read_only=True) as con:
-                n, total = con.sql("SELECT count(*), sum(v) FROM raw.counter").fetchall()[0]
+                n, total = con.sql("SELECT count(*), sum(v) FROM marts.counter").fetchall()[0]
             # A published file is always a whole build: every row of a build adds 1.
             if total != n:
                 errors.append(f"half-built state: {n} rows, sum {total}")
@@ -39,8 +39,9 @@ def _read_loop(data_dir: str, seconds: float, ready, out: multiprocessing.Queue)
 
 def test_reads_never_fail_while_builds_publish(settings: Settings) -> None:
     with writer(settings) as con:
-        con.execute("CREATE TABLE raw.counter (v INTEGER)")
-        con.execute("INSERT INTO raw.counter VALUES (1)")
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.counter (v INTEGER)")
+        con.execute("INSERT INTO marts.counter VALUES (1)")
     publish(settings)
     ctx = multiprocessing.get_context("spawn")
     queue, ready = ctx.Queue(), ctx.Event()
@@ -50,7 +51,7 @@ def test_reads_never_fail_while_builds_publish(settings: Settings) -> None:
     publishes = 0
     while reader.is_alive() and queue.empty() and publishes < 200:
         with writer(settings) as con:
-            con.execute("INSERT INTO raw.counter SELECT 1 FROM range(1000)")
+            con.execute("INSERT INTO marts.counter SELECT 1 FROM range(1000)")
         publish(settings)
         publishes += 1
     reads, errors, seen = queue.get(timeout=60)
@@ -62,7 +63,8 @@ def test_reads_never_fail_while_builds_publish(settings: Settings) -> None:
 
 def test_old_versions_are_cleaned_up_and_the_pointer_names_the_newest(settings: Settings) -> None:
     with writer(settings) as con:
-        con.execute("CREATE TABLE raw.counter (v INTEGER)")
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.counter (v INTEGER)")
     published = [publish(settings, keep=3) for _ in range(5)]
     remaining = sorted(p.name for p in Path(settings.serving_dir).glob("*.duckdb"))
     assert remaining == [p.name for p in published[-3:]]
@@ -70,3 +72,24 @@ def test_old_versions_are_cleaned_up_and_the_pointer_names_the_newest(settings: 
     assert serving_version(settings)["version"] == published[-1].stem
     only = publish(settings, keep=1)
     assert list(Path(settings.serving_dir).glob("*.duckdb")) == [only]
+
+
+def test_the_serving_file_holds_the_marts_and_the_ledger_only(settings: Settings) -> None:
+    with writer(settings) as con:
+        con.execute("CREATE SCHEMA staging")
+        con.execute("CREATE SCHEMA intermediate")
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE raw.lines (v INTEGER)")
+        con.execute("CREATE VIEW staging.lines AS SELECT v FROM raw.lines")
+        con.execute("CREATE TABLE intermediate.changes (v INTEGER)")
+        con.execute("CREATE TABLE marts.sales AS SELECT 1 AS v")
+    served = publish(settings)
+    with duckdb.connect(str(served), read_only=True) as con:
+        schemas = con.sql("SELECT DISTINCT schema_name FROM duckdb_tables() ORDER BY 1").fetchall()
+        views = con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+        sales = con.sql("SELECT v FROM marts.sales").fetchall()
+    assert schemas == [("marts",), ("ops",)]
+    assert views == [] and sales == [(1,)]
+    # The warehouse itself keeps everything.
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM intermediate.changes").fetchall() == [(0,)]

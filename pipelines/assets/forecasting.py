@@ -26,7 +26,14 @@ OUTPUTS = {
 # The days of history a re-plan reads: the demand window and four weeks for imputation.
 REPLAN_HISTORY_DAYS = PlanParams().demand_window_days + 28
 
-UPSTREAM = ["daily_sales", "daily_stock_positions", "product_sales"]
+UPSTREAM = [
+    "daily_sales",
+    "daily_stock_positions",
+    "product_sales",
+    "products",
+    "purchase_order_lines",
+    "suppliers",
+]
 
 INPUTS = {
     "sales": """
@@ -43,13 +50,12 @@ INPUTS = {
     "products": """
         SELECT p.sku, p.supplier_id, coalesce(p.unit_cost, 0) AS unit_cost, p.pack_size,
                p.min_order_qty, p.list_price, coalesce(s.abc_class, 'C') AS abc_class
-        FROM staging.stg_products p LEFT JOIN marts.product_sales s USING (sku)""",
+        FROM marts.products p LEFT JOIN marts.product_sales s USING (sku)""",
     "po_lines": """
-        SELECT po.supplier_id, po.ordered_date, l.received_date
-        FROM staging.stg_purchase_order_lines l
-        JOIN staging.stg_purchase_orders po USING (po_id)
-        WHERE po.status <> 'cancelled'""",
-    "suppliers": "SELECT supplier_id, lead_time_days FROM staging.stg_suppliers",
+        SELECT supplier_id, ordered_date, received_date
+        FROM marts.purchase_order_lines
+        WHERE status <> 'cancelled'""",
+    "suppliers": "SELECT supplier_id, lead_time_days FROM marts.suppliers",
 }
 
 

@@ -25,7 +25,8 @@ from dagster_dbt import (
 
 from pipelines.resources import SettingsResource
 from pipelines.settings import Settings, child_environment
-from pipelines.warehouse import full_build_reason, writer_lock
+from pipelines.transform.state import full_build_reason
+from pipelines.warehouse import writer_lock
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 

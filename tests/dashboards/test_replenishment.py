@@ -55,7 +55,7 @@ def test_reorder_list_shows_the_lines_to_order_first_and_all_lines_on_request(wi
 def test_reorder_list_honours_the_warehouse_and_category_filters(with_data):
     plan = _mart(
         with_data,
-        "select r.* from marts.replenishment_reorder r join staging.stg_products p using (sku) "
+        "select r.* from marts.replenishment_reorder r join marts.products p using (sku) "
         "where r.warehouse_id = 'WH-S' and p.category = 'gadgets'",
     )
     at = _open(warehouse="WH-S", category="gadgets")

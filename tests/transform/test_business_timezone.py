@@ -32,7 +32,8 @@ from dashboards.lib.filters import Filters
 from dashboards.lib.queries import sales
 from pipelines.cli import main
 from pipelines.settings import Settings, SettingsError, get_settings
-from pipelines.warehouse import built_timezone, full_build_reason, publish
+from pipelines.transform.state import built_timezone, full_build_reason
+from pipelines.warehouse import publish
 from tests.fixtures.business import BUSINESS_DIR, load_business_raw
 from tests.fixtures.warehouse import run_dbt
 

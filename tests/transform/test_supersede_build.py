@@ -21,7 +21,7 @@ import pytest
 
 from pipelines.ingest.api import ingest_paths
 from pipelines.settings import Settings
-from pipelines.warehouse import full_build_reason
+from pipelines.transform.state import full_build_reason
 from tests.fixtures.warehouse import run_dbt
 from tests.ingest.test_supersede import CORRECTED, EXPORT, FIRST, HEADER
 

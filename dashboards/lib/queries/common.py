@@ -17,7 +17,7 @@ def in_list(param: str, column: str) -> str:
     return f"(${param}::varchar[] is null or list_contains(${param}::varchar[], {column}))"
 
 
-_SKUS_WHERE = "select sku from staging.stg_products where "
+_SKUS_WHERE = "select sku from marts.products where "
 
 
 def sku_in_categories(param: str) -> str:
@@ -41,7 +41,7 @@ SALES_DIMS = " and ".join(
     ]
 )
 SALES_WHERE = f"ds.sales_date between $start and $end and {SALES_DIMS}"
-SALES_NEEDS = ("marts.daily_sales", "staging.stg_products")
+SALES_NEEDS = ("marts.daily_sales", "marts.products")
 
 # Sales above SKU grain (trend, comparison, breakdowns but by product): daily_category_sales,
 # daily_sales already summed per category, so the category is a column. Same alias and
@@ -71,14 +71,12 @@ _RANGE_SQL = (
     "select min(sales_date) as first_date, max(sales_date) as last_date from marts.daily_sales"
 )
 _CHANNELS_SQL = "select distinct channel from marts.sales_periods where channel <> 'all' order by 1"
-_WAREHOUSES_SQL = (
-    "select warehouse_id, warehouse_name from staging.stg_warehouses order by warehouse_id"
-)
+_WAREHOUSES_SQL = "select warehouse_id, warehouse_name from marts.warehouses order by warehouse_id"
 _REGIONS_SQL = (
     "select distinct ship_to_region as region from marts.daily_sales "
     "where ship_to_region is not null order by 1"
 )
-_CATEGORIES_SQL = "select distinct category from staging.stg_products order by 1"
+_CATEGORIES_SQL = "select distinct category from marts.products order by 1"
 
 
 def frame(section: Section) -> pl.DataFrame | None:
@@ -91,9 +89,9 @@ def options(srv: Serving) -> Options | None:
     if dates is None or dates.is_empty() or dates["last_date"][0] is None:
         return None
     channels = frame(run(srv, _CHANNELS_SQL, {}, ("marts.sales_periods",)))
-    warehouses = frame(run(srv, _WAREHOUSES_SQL, {}, ("staging.stg_warehouses",)))
+    warehouses = frame(run(srv, _WAREHOUSES_SQL, {}, ("marts.warehouses",)))
     regions = frame(run(srv, _REGIONS_SQL, {}, ("marts.daily_sales",)))
-    categories = frame(run(srv, _CATEGORIES_SQL, {}, ("staging.stg_products",)))
+    categories = frame(run(srv, _CATEGORIES_SQL, {}, ("marts.products",)))
     return Options(
         first_date=dates["first_date"][0],
         last_date=dates["last_date"][0],

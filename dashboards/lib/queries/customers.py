@@ -111,7 +111,7 @@ TOP_CUSTOMERS_SQL = f"""
 """
 
 CUSTOMER_SQL = """
-    select s.customer_id, s.customer_name, s.region, c.city, s.first_order_date,
+    select s.customer_id, s.customer_name, s.region, s.city, s.first_order_date,
         s.last_order_date, s.orders, s.units, cast(s.net_revenue as double) as net_revenue,
         cast(s.average_order_value as double) as average_order_value, s.returns,
         cast(s.refund_amount as double) as refund_amount,
@@ -119,7 +119,6 @@ CUSTOMER_SQL = """
         s.average_satisfaction, s.days_since_last_order, s.churn_risk,
         r.segment, r.r_score, r.f_score, r.m_score
     from marts.customer_summary as s
-    join staging.stg_customers as c on c.customer_id = s.customer_id
     left join marts.customer_rfm as r on r.customer_id = s.customer_id
     where s.customer_id = $customer_id
 """
@@ -158,7 +157,7 @@ def customer_data(srv: Serving, customer_id: str) -> dict[str, Section]:
             srv,
             CUSTOMER_SQL,
             params,
-            (*_WITH_CUSTOMERS, "staging.stg_customers", "marts.customer_rfm"),
+            (*_WITH_CUSTOMERS, "marts.customer_rfm"),
         ),
         "history": run(srv, CUSTOMER_HISTORY_SQL, params, ("marts.customer_segment_monthly",)),
     }

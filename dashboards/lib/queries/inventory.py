@@ -15,10 +15,10 @@ from dashboards.lib.serving import Section, Serving, run
 
 _DIMS = f"{in_list('warehouses', 'sp.warehouse_id')} and {in_list('categories', 'p.category')}"
 _JOINS = """
-    left join staging.stg_products as p on p.sku = sp.sku
-    left join staging.stg_warehouses as w on w.warehouse_id = sp.warehouse_id
+    left join marts.products as p on p.sku = sp.sku
+    left join marts.warehouses as w on w.warehouse_id = sp.warehouse_id
 """
-_NEEDS = ("staging.stg_products", "staging.stg_warehouses")
+_NEEDS = ("marts.products", "marts.warehouses")
 
 # The position on the last stock day on or before the end of the range.
 POSITION_SQL = f"""

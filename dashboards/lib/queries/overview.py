@@ -66,7 +66,7 @@ STOCKOUTS_SQL = f"""
 LOW_STOCK_SQL = f"""
     select a.sku, p.product_name, a.warehouse_id, a.available, a.days_of_supply
     from marts.inventory_alerts as a
-    left join staging.stg_products as p on p.sku = a.sku
+    left join marts.products as p on p.sku = a.sku
     where a.alert_type = 'low_stock'
         and {in_list("warehouses", "a.warehouse_id")} and {in_list("categories", "p.category")}
     order by a.days_of_supply nulls first, a.sku
@@ -97,9 +97,7 @@ def page_data(srv: Serving, filters: Filters) -> dict[str, Section]:
         "trend": sales.trend(srv, filters, "day"),
         "on_time": run(srv, ON_TIME_SQL, params, ("marts.fulfilment_rates_weekly",)),
         "stockouts": run(srv, STOCKOUTS_SQL, params, ("marts.daily_stock_positions",)),
-        "low_stock": run(
-            srv, LOW_STOCK_SQL, params, ("marts.inventory_alerts", "staging.stg_products")
-        ),
+        "low_stock": run(srv, LOW_STOCK_SQL, params, ("marts.inventory_alerts", "marts.products")),
         "at_risk": run(srv, AT_RISK_SQL, params, ("marts.orders_at_risk",)),
         "slow_stage": run(srv, SLOW_STAGE_SQL, params, ("marts.bottleneck_stages",)),
     }

@@ -15,7 +15,7 @@ PRODUCT_SQL = """
         ps.abc_class, ps.mover_class, ps.units, cast(ps.net_revenue as double) as net_revenue,
         cast(ps.gross_margin as double) as gross_margin, ps.first_sale_date, ps.last_sale_date,
         ps.units_last_28_days
-    from staging.stg_products as p
+    from marts.products as p
     left join marts.product_sales as ps on ps.sku = p.sku
     where p.sku = $sku
 """
@@ -42,7 +42,7 @@ STOCK_SQL = """
         sp.on_hand, sp.on_order, sp.committed, sp.available,
         cast(sp.value_at_cost as double) as value_at_cost, sp.is_stockout
     from marts.daily_stock_positions as sp
-    left join staging.stg_warehouses as w on w.warehouse_id = sp.warehouse_id
+    left join marts.warehouses as w on w.warehouse_id = sp.warehouse_id
     where sp.sku = $sku
         and sp.position_date = (
             select max(position_date) from marts.daily_stock_positions
@@ -56,10 +56,8 @@ def page_data(srv: Serving, filters: Filters, sku: str) -> dict[str, Section]:
     """Everything a product's page shows."""
     params = filters.params() | {"sku": sku}
     return {
-        "product": run(srv, PRODUCT_SQL, params, ("staging.stg_products", "marts.product_sales")),
+        "product": run(srv, PRODUCT_SQL, params, ("marts.products", "marts.product_sales")),
         "trend": run(srv, TREND_SQL, params, SALES_NEEDS),
         "channels": run(srv, CHANNELS_SQL, params, SALES_NEEDS),
-        "stock": run(
-            srv, STOCK_SQL, params, ("marts.daily_stock_positions", "staging.stg_warehouses")
-        ),
+        "stock": run(srv, STOCK_SQL, params, ("marts.daily_stock_positions", "marts.warehouses")),
     }

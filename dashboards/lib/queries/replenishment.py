@@ -21,11 +21,11 @@ from dashboards.lib.serving import Section, Serving, run
 HISTORY_DAYS = 91  # actual daily demand shown before the forecast (the plan's demand window)
 
 _JOINS = """
-    left join staging.stg_products as p on p.sku = r.sku
-    left join staging.stg_warehouses as w on w.warehouse_id = r.warehouse_id
+    left join marts.products as p on p.sku = r.sku
+    left join marts.warehouses as w on w.warehouse_id = r.warehouse_id
 """
 _DIMS = f"{in_list('warehouses', 'r.warehouse_id')} and {in_list('categories', 'p.category')}"
-_NEEDS = ("staging.stg_products", "staging.stg_warehouses")
+_NEEDS = ("marts.products", "marts.warehouses")
 REORDER = "marts.replenishment_reorder"
 
 REORDER_SQL = f"""
@@ -50,9 +50,9 @@ TRANSFERS_SQL = f"""
         r.quantity, r.cost_per_unit, r.buy_cost_per_unit, r.lead_days, r.arrival_date,
         r.stockout_date
     from marts.replenishment_transfers as r
-    left join staging.stg_products as p on p.sku = r.sku
-    left join staging.stg_warehouses as wf on wf.warehouse_id = r.from_warehouse_id
-    left join staging.stg_warehouses as wt on wt.warehouse_id = r.to_warehouse_id
+    left join marts.products as p on p.sku = r.sku
+    left join marts.warehouses as wf on wf.warehouse_id = r.from_warehouse_id
+    left join marts.warehouses as wt on wt.warehouse_id = r.to_warehouse_id
     where ({in_list("warehouses", "r.from_warehouse_id")}
             or {in_list("warehouses", "r.to_warehouse_id")})
         and {in_list("categories", "p.category")}

@@ -55,8 +55,8 @@ _BREAKDOWN: dict[Dimension, _Breakdown] = {
         _CATEGORY_ROWS,
         "ds.warehouse_id",
         "coalesce(w.warehouse_name, sums.key)",
-        "left join staging.stg_warehouses as w on w.warehouse_id = sums.key",
-        (*CATEGORY_SALES_NEEDS, "staging.stg_warehouses"),
+        "left join marts.warehouses as w on w.warehouse_id = sums.key",
+        (*CATEGORY_SALES_NEEDS, "marts.warehouses"),
     ),
     "region": _Breakdown(_CATEGORY_ROWS, "ds.ship_to_region"),
     "category": _Breakdown(_CATEGORY_ROWS, "ds.category"),
@@ -64,7 +64,7 @@ _BREAKDOWN: dict[Dimension, _Breakdown] = {
         _SKU_ROWS,
         "ds.sku",
         "p.product_name",
-        "left join staging.stg_products as p on p.sku = sums.key",
+        "left join marts.products as p on p.sku = sums.key",
         SALES_NEEDS,
     ),
 }
@@ -144,7 +144,7 @@ ABC_SQL = f"""
         cast(ps.gross_margin as double) as gross_margin, ps.cumulative_revenue_share,
         ps.units_last_28_days, ps.first_sale_date, ps.last_sale_date
     from marts.product_sales as ps
-    join staging.stg_products as p on p.sku = ps.sku
+    join marts.products as p on p.sku = ps.sku
     where {in_list("categories", "p.category")}
     order by ps.revenue_rank
 """
@@ -154,7 +154,7 @@ ABC_SUMMARY_SQL = f"""
         cast(sum(ps.net_revenue) / nullif(sum(sum(ps.net_revenue)) over (), 0) as double)
             as share
     from marts.product_sales as ps
-    join staging.stg_products as p on p.sku = ps.sku
+    join marts.products as p on p.sku = ps.sku
     where {in_list("categories", "p.category")}
     group by all
     order by ps.abc_class
@@ -162,14 +162,13 @@ ABC_SUMMARY_SQL = f"""
 
 # The products of one category: its SKUs by a semi-join on the products table.
 DRILL_SQL = _breakdown_sql(
-    f"{_SKU_ROWS} and ds.sku in "
-    "(select sku from staging.stg_products where category = $drill_category)",
+    f"{_SKU_ROWS} and ds.sku in (select sku from marts.products where category = $drill_category)",
     "ds.sku",
     "p.product_name",
-    "left join staging.stg_products as p on p.sku = sums.key",
+    "left join marts.products as p on p.sku = sums.key",
 )
 
-_ABC_NEEDS = ("marts.product_sales", "staging.stg_products")
+_ABC_NEEDS = ("marts.product_sales", "marts.products")
 
 
 def trend(srv: Serving, filters: Filters, grain: Grain = "day") -> Section:

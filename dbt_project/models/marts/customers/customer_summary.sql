@@ -104,6 +104,7 @@ final as (
         customers.customer_id,
         customers.customer_name,
         customers.region,
+        customers.city,
         scored.first_order_date,
         scored.last_order_date,
         cast(coalesce(scored.orders, 0) as bigint) as orders,
