@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from dashboards.lib.i18n import LANG_NAMES, LANGS, Lang, parse_lang, status, t
+from pipelines.periods import Period, of_range
 
 DEFAULT_DAYS = 90  # default window, ending at the data clock (never the wall clock)
 DIMENSIONS = ("channel", "warehouse", "region", "category")
@@ -55,35 +56,27 @@ class Filters:
     regions: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
 
+    @property
+    def period(self) -> Period:
+        """The range as a period (a calendar month, quarter or year when it is exactly one),
+        which says what it compares with (pipelines.periods)."""
+        return of_range(self.start, self.end)
+
     def params(self) -> dict[str, Any]:
-        """Bound parameters for the queries; lists are None when unrestricted."""
-        previous = previous_period(self.start, self.end)
-        year_ago = (_year_before(self.start), _year_before(self.end))
+        """Bound parameters for the queries (ends included); lists are None when unrestricted."""
+        previous, year_ago = self.period.previous(), self.period.year_ago()
         return {
             "start": self.start,
             "end": self.end,
-            "prev_start": previous[0],
-            "prev_end": previous[1],
-            "ya_start": year_ago[0],
-            "ya_end": year_ago[1],
+            "prev_start": previous.start,
+            "prev_end": previous.last_day,
+            "ya_start": year_ago.start,
+            "ya_end": year_ago.last_day,
             "channels": list(self.channels) or None,
             "warehouses": list(self.warehouses) or None,
             "regions": list(self.regions) or None,
             "categories": list(self.categories) or None,
         }
-
-
-def previous_period(start: date, end: date) -> tuple[date, date]:
-    """The period of the same length that ends the day before `start`."""
-    length = (end - start).days + 1
-    return start - timedelta(days=length), start - timedelta(days=1)
-
-
-def _year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
 
 
 def _parse_date(value: str | None) -> date | None:

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from pipelines.periods import growth
+
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
 LANG_NAMES: dict[Lang, str] = {"en": "English", "zh": "中文"}
@@ -598,10 +600,10 @@ def fmt_pct(value: Number | None, lang: str, digits: int = 1) -> str:
 
 
 def fmt_delta_pct(current: Number | None, base: Number | None) -> str | None:
-    """Change of `current` over `base` in percent, None when the base is missing or zero."""
-    if current is None or base is None or float(base) == 0:
-        return None
-    return f"{(float(current) - float(base)) / abs(float(base)) * 100:+.1f}%"
+    """Growth of `current` over `base` (pipelines.periods.growth) in percent, None when the
+    base is missing or zero."""
+    change = growth(current, base)
+    return None if change is None else f"{change * 100:+.1f}%"
 
 
 def fmt_date(value: date | datetime | None, lang: str) -> str:

@@ -21,34 +21,35 @@ comparison = data["comparison"]
 cols = st.columns(4)
 if isinstance(headline, pl.DataFrame) and not headline.is_empty():
     row = headline.row(0, named=True)
-    month = fmt_date(row["period_start"], lang)[: 8 if lang == "zh" else None]
-    cols[0].metric(
-        f"{t('orders', lang)} · {t('month', lang)}",
-        fmt_int(row["orders"], lang),
-        fmt_delta_pct(row["orders"], row["previous_orders"]),
-        help=month,
+    period = overview.headline_period(ctx.filters)
+    tiles = (
+        ("orders", "orders", fmt_int),
+        ("aov", "average_order_value", fmt_money),
+        ("active_customers", "customers", fmt_int),
     )
-    cols[1].metric(
-        f"{t('aov', lang)} · {t('month', lang)}",
-        fmt_money(row["average_order_value"], lang),
-        fmt_delta_pct(row["average_order_value"], row["previous_average_order_value"]),
-    )
-    cols[2].metric(
-        f"{t('active_customers', lang)} · {t('month', lang)}",
-        fmt_int(row["customers"], lang),
-        fmt_delta_pct(row["customers"], row["previous_customers"]),
-    )
+    for col, (key, measure, fmt) in zip(cols[:3], tiles, strict=True):
+        col.metric(
+            f"{t(key, lang)} · {t(period.kind, lang)}",
+            fmt(row[measure], lang),
+            fmt_delta_pct(row[measure], row[f"previous_{measure}"]),
+            help=period.label,
+        )
+        year_ago = fmt_delta_pct(row[measure], row[f"year_ago_{measure}"])
+        col.caption(f"{t('vs_year_ago', lang)}: {year_ago or '—'}")
 else:
     ui.usable(headline, lang)
 if isinstance(comparison, pl.DataFrame):
     by_period = {r["period"]: r for r in comparison.iter_rows(named=True)}
     current, previous = by_period.get("current", {}), by_period.get("previous", {})
+    year_before = by_period.get("year_ago", {})
     cols[3].metric(
         t("net_revenue", lang),
         fmt_money(current.get("net_revenue"), lang),
         fmt_delta_pct(current.get("net_revenue"), previous.get("net_revenue")),
         help=t("vs_previous", lang),
     )
+    year_ago = fmt_delta_pct(current.get("net_revenue"), year_before.get("net_revenue"))
+    cols[3].caption(f"{t('vs_year_ago', lang)}: {year_ago or '—'}")
     cols = st.columns(4)
     cols[0].metric(
         t("units", lang),

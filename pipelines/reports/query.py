@@ -12,8 +12,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipelines.periods import Period
 from pipelines.reports.catalog import SCHEMA, Catalog
-from pipelines.reports.periods import Period
 from pipelines.reports.spec import Filter, Measure, Section, Spec
 
 _COMPARE = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}

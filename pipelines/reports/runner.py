@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.periods import Period, parse_period
 from pipelines.reports.archive import (
     ArchivedSnapshot,
     new_snapshot,
@@ -24,7 +25,6 @@ from pipelines.reports.archive import (
 from pipelines.reports.catalog import Catalog, load_catalog, validate_spec
 from pipelines.reports.charts import EmptyReport
 from pipelines.reports.delivery import DeliveryFailed, Outcome, file_drop, send_email
-from pipelines.reports.periods import Period, parse_period
 from pipelines.reports.query import data_clock
 from pipelines.reports.render import render_files
 from pipelines.reports.snapshot import (

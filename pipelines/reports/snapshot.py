@@ -18,9 +18,9 @@ import duckdb
 import plotly.graph_objects as go
 import polars as pl
 
+from pipelines.periods import Period, growth
 from pipelines.reports.catalog import Catalog
 from pipelines.reports.charts import as_float, build_figure, check_not_blank
-from pipelines.reports.periods import Period
 from pipelines.reports.query import fetch, section_sql, totals_sql
 from pipelines.reports.spec import Filter, Section, Spec
 
@@ -44,8 +44,7 @@ class Figure:
     def change(self, base: float | None) -> tuple[float | None, float | None]:
         if self.value is None or base is None:
             return None, None
-        delta = self.value - base
-        return delta, (delta / abs(base) if base else None)
+        return self.value - base, growth(self.value, base)
 
     def as_dict(self) -> dict[str, Any]:
         prev, prev_pct = self.change(self.previous)

@@ -2,8 +2,9 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from dashboards.lib.filters import Filters, Options, from_query, previous_period, to_query
+from dashboards.lib.filters import Filters, Options, from_query, to_query
 from dashboards.lib.i18n import status
 from dashboards.lib.queries.common import options
 from dashboards.lib.serving import Serving
@@ -42,17 +43,26 @@ def test_a_view_round_trips_through_the_url():
     assert from_query(query, OPTIONS) == filters
 
 
-def test_previous_period_has_the_same_length_and_ends_the_day_before():
-    assert previous_period(date(2026, 3, 1), date(2026, 3, 31)) == (
-        date(2026, 1, 29),
-        date(2026, 2, 28),
-    )
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        # A calendar month or quarter: the previous one, the same one a year before.
+        ((2026, 3, 1), (2026, 3, 31), ((2026, 2, 1), (2026, 2, 28), (2025, 3, 1), (2025, 3, 31))),
+        ((2024, 1, 1), (2024, 3, 31), ((2023, 10, 1), (2023, 12, 31), (2023, 1, 1), (2023, 3, 31))),
+        # Monday to Sunday: the week before, the week 364 days before.
+        ((2026, 3, 9), (2026, 3, 15), ((2026, 3, 2), (2026, 3, 8), (2025, 3, 10), (2025, 3, 16))),
+        # Thirty days ending on 29 February: the span before, the span 364 days before.
+        ((2024, 1, 31), (2024, 2, 29), ((2024, 1, 1), (2024, 1, 30), (2023, 2, 1), (2023, 3, 2))),
+    ],
+)
+def test_a_range_compares_as_the_calendar_period_it_is_or_by_its_span(start, end, expected):
+    params = Filters(date(*start), date(*end)).params()
+    compared = ("prev_start", "prev_end", "ya_start", "ya_end")
+    assert tuple(params[key] for key in compared) == tuple(date(*day) for day in expected)
 
 
-def test_params_leave_unrestricted_lists_null_and_shift_leap_days():
-    params = Filters(date(2024, 2, 29), date(2024, 3, 1)).params()
-    assert params["channels"] is None
-    assert params["ya_start"] == date(2023, 2, 28)
+def test_params_leave_unrestricted_lists_null():
+    assert Filters(date(2024, 2, 29), date(2024, 3, 1)).params()["channels"] is None
 
 
 def test_the_channel_filter_lists_the_channels_the_data_has_with_labels_for_known_ones(

@@ -39,7 +39,9 @@ def scalar(settings: Settings, sql: str) -> object:
         return con.execute(sql).fetchall()[0][0]
 
 
-@pytest.mark.parametrize("name", ["weekly_inventory", "weekly_efficiency", "monthly_customers"])
+@pytest.mark.parametrize(
+    "name", ["weekly_inventory", "weekly_efficiency", "monthly_customers", "monthly_sales"]
+)
 def test_every_other_builtin_report_renders_on_the_fixture_business(
     name: str, own_data: Settings
 ) -> None:

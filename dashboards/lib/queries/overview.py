@@ -9,29 +9,31 @@ from dashboards.lib.filters import Filters
 from dashboards.lib.queries import sales
 from dashboards.lib.queries.common import in_list
 from dashboards.lib.serving import Section, Serving, run
+from pipelines.periods import Period, containing
 
-# The month holding the end of the range against the month before, from sales_periods:
-# distinct orders and customers are only exact there (daily_sales counts them per SKU).
-HEADLINE_SQL = """
-    with latest as (
-        select *
+# Headline figures from sales_periods, where distinct orders and customers are exact
+# (daily_sales counts them per SKU): the period of `headline_period`, its previous period and
+# the same period a year before, as pipelines.periods defines them (as the reports do).
+_HEADLINE_MEASURES = ("orders", "customers", "units", "net_revenue", "average_order_value")
+_HEADLINE_BASES = ", ".join(
+    f"{base}.{measure} as {base}_{measure}"
+    for base in ("previous", "year_ago")
+    for measure in _HEADLINE_MEASURES
+)
+HEADLINE_SQL = f"""
+    with chosen as (
+        select period_start, orders, customers, units,
+            cast(net_revenue as double) as net_revenue,
+            cast(average_order_value as double) as average_order_value
         from marts.sales_periods
-        where period_type = 'month' and channel = $channel_one and period_start <= $end
-        order by period_start desc
-        limit 1
+        where period_type = $head_type and channel = $channel_one
+            and period_start in ($head_start, $head_previous_start, $head_year_ago_start)
     )
-    select latest.period_start, latest.orders, latest.customers, latest.units,
-        cast(latest.net_revenue as double) as net_revenue,
-        cast(latest.average_order_value as double) as average_order_value,
-        previous.orders as previous_orders, previous.customers as previous_customers,
-        previous.units as previous_units,
-        cast(previous.net_revenue as double) as previous_net_revenue,
-        cast(previous.average_order_value as double) as previous_average_order_value
-    from latest
-    left join marts.sales_periods as previous
-        on previous.period_type = 'month'
-        and previous.channel = latest.channel
-        and previous.period_start = cast(latest.period_start - interval 1 month as date)
+    select latest.*, {_HEADLINE_BASES}
+    from chosen as latest
+    left join chosen as previous on previous.period_start = $head_previous_start
+    left join chosen as year_ago on year_ago.period_start = $head_year_ago_start
+    where latest.period_start = $head_start
 """
 
 ON_TIME_SQL = f"""
@@ -88,9 +90,23 @@ SLOW_STAGE_SQL = """
 """
 
 
+def headline_period(filters: Filters) -> Period:
+    """The range itself when it is a week or a calendar month (the periods sales_periods
+    holds), else the month holding its end."""
+    chosen = filters.period
+    return chosen if chosen.kind in ("week", "month") else containing("month", filters.end)
+
+
 def page_data(srv: Serving, filters: Filters) -> dict[str, Section]:
     """Everything the overview page shows."""
-    params = filters.params() | {"channel_one": sales.single_channel(filters)}
+    head = headline_period(filters)
+    params = filters.params() | {
+        "channel_one": sales.single_channel(filters),
+        "head_type": head.kind,
+        "head_start": head.start,
+        "head_previous_start": head.previous().start,
+        "head_year_ago_start": head.year_ago().start,
+    }
     return {
         "headline": run(srv, HEADLINE_SQL, params, ("marts.sales_periods",)),
         "comparison": sales.comparison(srv, filters),

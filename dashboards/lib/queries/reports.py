@@ -18,10 +18,10 @@ import polars as pl
 import streamlit as st
 
 from dashboards.lib.serving import Serving, connection
+from pipelines.periods import parse_period
 from pipelines.reports.archive import ArchivedSnapshot, list_snapshots
 from pipelines.reports.catalog import Catalog, load_catalog
 from pipelines.reports.charts import as_float, build_figure
-from pipelines.reports.periods import parse_period
 from pipelines.reports.query import data_clock, fetch, section_sql
 from pipelines.reports.spec import FILTER_OPS, Spec
 from pipelines.reports.user_specs import check_spec_text, spec_yaml, user_spec_paths

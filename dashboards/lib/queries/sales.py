@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any, Literal
 
 from dashboards.lib.filters import Filters
@@ -22,6 +21,7 @@ from dashboards.lib.queries.common import (
     in_list,
 )
 from dashboards.lib.serving import Section, Serving, run
+from pipelines.periods import containing
 
 Grain = Literal["day", "week", "month"]
 Dimension = Literal["channel", "warehouse", "region", "category", "product"]
@@ -108,15 +108,15 @@ BREAKDOWN_SQL: dict[Dimension, str] = {
     for dim, spec in _BREAKDOWN.items()
 }
 
+# A day counts in every period holding it: the previous year is also the year-ago one.
 COMPARISON_SQL = f"""
-    select
-        case
-            when ds.sales_date between $start and $end then 'current'
-            when ds.sales_date between $prev_start and $prev_end then 'previous'
-            else 'year_ago'
-        end as period,
-        {SALES_SUMS}
+    with periods (period, first_day, last_day) as (
+        values ('current', $start, $end), ('previous', $prev_start, $prev_end),
+            ('year_ago', $ya_start, $ya_end)
+    )
+    select periods.period, {SALES_SUMS}
     from {CATEGORY_SALES_FROM}
+    join periods on ds.sales_date between periods.first_day and periods.last_day
     where {CATEGORY_SALES_DIMS}
         and (
             ds.sales_date between $start and $end
@@ -188,18 +188,12 @@ def single_channel(filters: Filters) -> str:
     return filters.channels[0] if len(filters.channels) == 1 else "all"
 
 
-def period_containing(day: date, period_type: Literal["week", "month"]) -> date:
-    """First day of the week (Monday) or month holding `day`: that period counts too."""
-    if period_type == "month":
-        return day.replace(day=1)
-    return day - timedelta(days=day.weekday())
-
-
 def periods(srv: Serving, filters: Filters, period_type: Literal["week", "month"]) -> Section:
     params: dict[str, Any] = filters.params() | {
         "period_type": period_type,
         "channel_one": single_channel(filters),
-        "period_from": period_containing(filters.start, period_type),
+        # The week or month holding the range's first day counts too.
+        "period_from": containing(period_type, filters.start).start,
     }
     return run(srv, PERIODS_SQL, params, ("marts.sales_periods",))
 

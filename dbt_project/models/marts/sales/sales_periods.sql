@@ -4,7 +4,9 @@
 ) }}
 -- One row per period type ('week', 'month') x period start x channel, plus one 'all'
 -- channel row per period. Weeks start on Monday. Growth compares with the previous period
--- and with the same period a year before (52 weeks before for weeks, 12 months for months).
+-- and with the same period a year before, by the one rule of docs/metrics.md (macros
+-- comparison_start and growth_pct): a week with the week 364 days before, a month with
+-- the same month a year before.
 -- Incremental: a run re-derives every period that ends on or after the first day holding a
 -- changed order (the periods holding it, and those that compare with them), reading older
 -- periods back as comparison bases. Partitioned by period_end, since a week and a month
@@ -77,16 +79,10 @@ comparable as (
 with_bases as (
     select
         periods.*,
-        case
-            when periods.period_type = 'week'
-                then cast({{ dbt.dateadd('week', -1, 'periods.period_start') }} as date)
-            else cast({{ dbt.dateadd('month', -1, 'periods.period_start') }} as date)
-        end as previous_period_start,
-        case
-            when periods.period_type = 'week'
-                then cast({{ dbt.dateadd('week', -52, 'periods.period_start') }} as date)
-            else cast({{ dbt.dateadd('month', -12, 'periods.period_start') }} as date)
-        end as year_ago_period_start
+        {{ comparison_start('periods.period_type', 'periods.period_start', 'previous') }}
+            as previous_period_start,
+        {{ comparison_start('periods.period_type', 'periods.period_start', 'year_ago') }}
+            as year_ago_period_start
     from periods
 ),
 
