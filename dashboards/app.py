@@ -1,8 +1,8 @@
 """OrderLens dashboards: page config, navigation, language and global filters.
 
 Run with `orderlens dashboard` (or `streamlit run dashboards/app.py`). Pages live in
-`pages/` and only lay out; queries, charts and strings live in `lib/`. To add a page, add an
-`st.Page` to `_pages()` under its section.
+`pages/` and only lay out; queries and charts live in `lib/`, strings in `pipelines/i18n.py`.
+To add a page, add an `st.Page` to `_pages()` under its section.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboards.lib import filters, session  # noqa: E402
-from dashboards.lib.i18n import t  # noqa: E402
 from dashboards.lib.queries.common import options  # noqa: E402
 from dashboards.lib.serving import current  # noqa: E402
+from pipelines.i18n import t  # noqa: E402
 
 
 def _pages(lang: str) -> dict[str, list[st.Page]]:

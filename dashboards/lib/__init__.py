@@ -1,1 +1,1 @@
-"""Queries, charts, translations and widgets shared by the dashboard pages."""
+"""Queries, charts, filters and widgets shared by the pages (strings: pipelines/i18n.py)."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboards.lib.i18n import STATUS, status, t
+from pipelines.i18n import STATUS, status, t
 
 MONEY_HOVER = "¥%{y:,.2f}"
 # Every chart: the title pinned to the top of the figure, the legend (one or two rows) between

@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboards.lib.i18n import LANG_NAMES, LANGS, Lang, parse_lang, status, t
+from pipelines.i18n import LANG_NAMES, LANGS, Lang, parse_lang, status, t
 from pipelines.periods import Period, of_range
 
 DEFAULT_DAYS = 90  # default window, ending at the data clock (never the wall clock)

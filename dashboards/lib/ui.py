@@ -13,9 +13,9 @@ import streamlit as st
 from dashboards.lib import filters as filter_state
 from dashboards.lib import session
 from dashboards.lib.filters import Filters, Options
-from dashboards.lib.i18n import CATALOGUE, STATUS, Lang, fmt_date, t
 from dashboards.lib.queries.common import options
 from dashboards.lib.serving import Missing, Section, Serving, current
+from pipelines.i18n import CATALOGUE, STATUS, Lang, fmt_date, t
 from pipelines.settings import Settings
 
 Frame = pl.DataFrame  # for pages' isinstance checks on a Section

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.lib import charts, ui
-from dashboards.lib.i18n import fmt_date, fmt_int, fmt_money, status, t
 from dashboards.lib.queries import customers
+from pipelines.i18n import fmt_date, fmt_int, fmt_money, status, t
 
 ctx = ui.context()
 lang = ctx.lang

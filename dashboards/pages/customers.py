@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.lib import charts, ui
-from dashboards.lib.i18n import fmt_int, fmt_money, fmt_pct, t
 from dashboards.lib.queries import customers
+from pipelines.i18n import fmt_int, fmt_money, fmt_pct, t
 
 ctx = ui.context(used=("date_range", "region"))
 lang = ctx.lang

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.lib import charts, ui
-from dashboards.lib.i18n import t
 from dashboards.lib.queries import quality
+from pipelines.i18n import t
 
 ctx = ui.context()
 lang = ctx.lang

@@ -7,8 +7,8 @@ import polars as pl
 import streamlit as st
 
 from dashboards.lib import charts, ui
-from dashboards.lib.i18n import fmt_int, fmt_pct, status, t
 from dashboards.lib.queries import efficiency
+from pipelines.i18n import fmt_int, fmt_pct, status, t
 
 ctx = ui.context(used=("date_range", "channel", "warehouse"))
 lang = ctx.lang

@@ -6,8 +6,8 @@ import polars as pl
 import streamlit as st
 
 from dashboards.lib import charts, ui
-from dashboards.lib.i18n import fmt_int, fmt_money, t
 from dashboards.lib.queries import inventory
+from pipelines.i18n import fmt_int, fmt_money, t
 
 ctx = ui.context(used=("date_range", "warehouse", "category"))
 lang = ctx.lang

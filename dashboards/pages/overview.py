@@ -6,9 +6,9 @@ import polars as pl
 import streamlit as st
 
 from dashboards.lib import charts, ui
-from dashboards.lib.i18n import fmt_date, fmt_delta_pct, fmt_int, fmt_money, fmt_pct, status, t
 from dashboards.lib.queries import overview
 from dashboards.lib.serving import Missing
+from pipelines.i18n import fmt_date, fmt_delta_pct, fmt_int, fmt_money, fmt_pct, status, t
 
 ctx = ui.context(used=("date_range", "channel", "warehouse", "region", "category"))
 lang = ctx.lang

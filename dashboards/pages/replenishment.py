@@ -8,8 +8,8 @@ import polars as pl
 import streamlit as st
 
 from dashboards.lib import charts, ui
-from dashboards.lib.i18n import fmt_int, fmt_pct, statuses, t
 from dashboards.lib.queries import replenishment
+from pipelines.i18n import fmt_int, fmt_pct, statuses, t
 
 ctx = ui.context(used=("warehouse", "category"))
 lang = ctx.lang

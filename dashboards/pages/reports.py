@@ -9,8 +9,8 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from dashboards.lib import charts, ui
-from dashboards.lib.i18n import LANG_NAMES, LANGS, fmt_date, statuses, t
 from dashboards.lib.queries import reports
+from pipelines.i18n import LANG_NAMES, LANGS, fmt_date, statuses, t
 from pipelines.reports.spec import AGGREGATIONS, CHARTS, FILTER_OPS, PERIODS, SpecError
 from pipelines.reports.user_specs import save_user_spec
 

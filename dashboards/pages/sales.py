@@ -6,8 +6,8 @@ import polars as pl
 import streamlit as st
 
 from dashboards.lib import charts, ui
-from dashboards.lib.i18n import fmt_delta_pct, fmt_int, fmt_money, t
 from dashboards.lib.queries import sales
+from pipelines.i18n import fmt_delta_pct, fmt_int, fmt_money, t
 
 ctx = ui.context(used=("date_range", "channel", "warehouse", "region", "category"))
 lang = ctx.lang

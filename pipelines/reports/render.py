@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import logging
 import math
 from collections.abc import Callable
@@ -20,8 +21,8 @@ import polars as pl
 from PIL import Image
 from plotly.offline import get_plotlyjs
 
+from pipelines.i18n import t
 from pipelines.reports.charts import EmptyReport
-from pipelines.reports.i18n import WORDS
 from pipelines.reports.snapshot import Snapshot, describe_filters
 
 CHROMIUM = "/usr/bin/chromium"
@@ -101,13 +102,14 @@ def render_html(
         )
 
     spec = snapshot.spec
+    words = functools.partial(t, lang=spec.language)  # the catalogue in the report's language
     template = _environment().get_template("report.html.j2")
     return template.render(
         lang=spec.language,
-        t=WORDS[spec.language],
+        t=words,
         title=spec.title.get(spec.language),
         period=snapshot.period,
-        period_label=snapshot.period.label if snapshot.period else "as of",
+        period_label=snapshot.period.label if snapshot.period else words("period_as_of"),
         clock=snapshot.clock,
         data_version=snapshot.data_version,
         created_at=created_at,

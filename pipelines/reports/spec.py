@@ -16,11 +16,12 @@ from typing import Any
 
 import yaml
 
+from pipelines.i18n import LANGS
 from pipelines.reports.cron import cron_problem
 
 KINDS = ("report", "alert")
 PERIODS = ("day", "week", "month")
-LANGUAGES = ("en", "zh")
+LANGUAGES = LANGS  # a report is written in a language the catalogue has
 CHARTS = ("line", "bar", "stacked_bar", "pie", "table", "heatmap")
 AGGREGATIONS = ("sum", "avg", "min", "max", "count", "count_distinct")
 FILTER_OPS = ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "not_null")

@@ -5,9 +5,9 @@ import duckdb
 import pytest
 
 from dashboards.lib.filters import Filters, Options, from_query, to_query
-from dashboards.lib.i18n import status
 from dashboards.lib.queries.common import options
 from dashboards.lib.serving import Serving
+from pipelines.i18n import status
 
 OPTIONS = Options(
     first_date=date(2025, 1, 1),

@@ -16,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.lib import serving
 from dashboards.lib.filters import Filters
-from dashboards.lib.i18n import fmt_int, fmt_money
 from dashboards.lib.queries import overview
+from pipelines.i18n import fmt_int, fmt_money
 from pipelines.ingest.api import ingest_paths
 from pipelines.ingest.simulate import simulate
 from pipelines.periods import Period, growth

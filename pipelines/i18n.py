@@ -1,7 +1,10 @@
-"""The one catalogue of dashboard strings (English, Simplified Chinese) and per-language formats.
+"""The one catalogue of strings (English, Simplified Chinese) and per-language formats.
 
-Every label, metric name and status value a page shows goes through `t()` (or `status()` for
-values that come from the data, such as segment names), so adding a language is one column.
+The dashboards and the report pages both read it: every label, metric name and status value
+they show goes through `t()` (or `status()` for values that come from the data, such as
+segment names), so adding a language is one column. It lives in `pipelines/` because the
+reports are part of the package and `pipelines` never imports `dashboards`; it imports
+nothing but the standard library, so the report renderer can use the formats too.
 """
 
 from __future__ import annotations
@@ -437,6 +440,27 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "products counts once per product.",
         "订单数按 daily_sales 的订单商品行累加：含多个商品的订单按商品各计一次。",
     ),
+    # report pages (pipelines/reports/templates): their other words are shared above
+    # (period, data_clock, data_version, created_at, figures, figure, current_period,
+    # previous_period, change, filters_of_report)
+    "year_before": ("A year before", "去年同期"),
+    "previous_snapshot": ("Previous snapshot", "上次快照"),
+    "previous_snapshot_is": (
+        "Previous snapshot: {period} v{version} (data version {data_version}, created {created}).",
+        "上次快照：{period} v{version}（数据版本 {data_version}，生成于 {created}）。",
+    ),
+    "no_previous_snapshot": (
+        "No previous snapshot of this report: this is the first.",
+        "本报告尚无以前的快照：这是第一份。",
+    ),
+    "what_changed": ("What changed", "主要变化"),
+    "mover": ("Mover", "变动项"),
+    "no_change": ("Nothing changed against the previous period.", "与上期相比没有变化。"),
+    "source_mart": ("Source", "数据来源"),
+    "no_filters": ("none", "无"),
+    "period_as_of": ("as of", "截至"),
+    "as_of_clock": ("as of the data clock (no period)", "截至数据日期（不分期间）"),
+    "more_rows": ("{n} more rows in the CSV / XLSX files.", "另有 {n} 行见 CSV / XLSX 文件。"),
 }
 
 # Values that come from the data (enums of the marts), translated for display only. Channels
