@@ -3,8 +3,9 @@
 The shell blocks of README.md and docs/*.md are read; each `orderlens ...` line in them runs in a
 fresh working directory laid out like a checkout (`docs/`, `pipelines/` and the shared real data
 beside it), with the default data directory `./data`, in the order a user meets them (simulate,
-ingest, inspect, build, forecast, report, serve). Each must exit with status 0; `orderlens
-dashboard` runs until its page answers. Every command of the CLI must be shown at least once.
+ingest, inspect, build, forecast, report, serve). Each must exit with status 0; the servers
+(`orderlens dashboard`, `orderlens dev`) run until they answer. Every command of the CLI must be
+shown at least once.
 """
 
 from __future__ import annotations
@@ -31,7 +32,18 @@ REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 SHELL_BLOCK = re.compile(r"^```(?:bash|sh|shell|console)\n(.*?)^```", re.S | re.M)
 # The order a user meets the commands in; within one step, the order of the docs.
-STEPS = ["simulate", "ingest", "status", "quarantine", "build", "forecast", "report", "dashboard"]
+STEPS = [
+    "simulate",
+    "ingest",
+    "status",
+    "quarantine",
+    "build",
+    "forecast",
+    "report",
+    "dashboard",
+    "dev",
+]
+SERVERS = {"dashboard": "/", "dev": "/server_info"}  # each runs until this page answers
 
 
 def shown_commands() -> list[tuple[str, str]]:
@@ -98,7 +110,7 @@ def _free_port() -> int:
 
 
 def _serve_until_it_answers(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
-    port = _free_port()
+    port, page = _free_port(), SERVERS[argv[3]]
     server = subprocess.Popen(
         [*argv, "--port", str(port)],
         cwd=cwd,
@@ -108,15 +120,15 @@ def _serve_until_it_answers(argv: list[str], cwd: Path, env: dict[str, str]) -> 
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         while True:
             assert server.poll() is None, server.stdout.read().decode()
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
-                    assert page.status == 200
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{page}", timeout=2) as answer:
+                    assert answer.status == 200
                     return
             except OSError:
-                assert time.monotonic() < deadline, "the dashboard did not answer in 90 s"
+                assert time.monotonic() < deadline, f"{argv[3]} did not answer in 180 s"
                 time.sleep(0.5)
     finally:
         os.killpg(server.pid, 15)
@@ -128,7 +140,7 @@ def test_every_command_the_docs_show_runs(tmp_path: Path, smtp_inbox: Inbox) -> 
     commands = sorted(shown_commands(), key=lambda shown: _step(shown[1]))
     checkout = tmp_path / "orderlens"
     checkout.mkdir()
-    for folder in ("docs", "pipelines"):
+    for folder in ("docs", "pipelines", "workspace.yaml"):
         (checkout / folder).symlink_to(REPO / folder)
     # The real export, where the docs say it is: `shared/` beside the checkout.
     (tmp_path / "shared").symlink_to(online_retail_csv().parents[2])
@@ -152,7 +164,7 @@ def test_every_command_the_docs_show_runs(tmp_path: Path, smtp_inbox: Inbox) -> 
             # The real export (half a million lines) loads into a data directory of its own,
             # so the tour's build stays small.
             run_env = {**env, "ORDERLENS_DATA_DIR": str(tmp_path / "online_retail")}
-        if argv[3] == "dashboard":
+        if argv[3] in SERVERS:
             _serve_until_it_answers(argv, cwd, run_env)
         else:
             done = subprocess.run(
