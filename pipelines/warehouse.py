@@ -192,8 +192,9 @@ def writer(settings: Settings, purpose: str = "write") -> Iterator[duckdb.DuckDB
 
 POINTER = "CURRENT"
 # What readers open in a serving file: the contracted marts (pages, reports) and the ingest
-# ledger (the data-quality page; `orderlens batches` while a build holds the warehouse). The
-# rest is the build's own (raw tables, staging views, intermediate state): it is not published.
+# ledger (the data-quality page; `orderlens status` and `orderlens quarantine` while a build
+# holds the warehouse). The rest is the build's own (raw tables, staging views, intermediate
+# state): it is not published.
 PUBLISHED_SCHEMAS = ("marts", "ops")
 
 
