@@ -67,9 +67,11 @@ def test_build_all_builds_the_data_dir_it_is_given_whatever_the_environment_name
     assert outcome.log == given.data_dir / "logs" / "build.log"
     published = serving_path(given)
     assert published is not None
-    with duckdb.connect(str(published), read_only=True) as con:
+    with duckdb.connect(str(given.warehouse_path), read_only=True) as con:
         lines = con.sql("SELECT count(*) FROM raw.order_lines").fetchall()[0][0]
-    assert lines == sim.rows["order_lines"]
+    with duckdb.connect(str(published), read_only=True) as con:
+        sold = con.sql("SELECT count(*) FROM marts.daily_sales").fetchall()[0][0]
+    assert lines == sim.rows["order_lines"] and sold > 0
     assert not elsewhere.exists()
 
 
