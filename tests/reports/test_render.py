@@ -19,17 +19,14 @@ from pipelines.reports.runner import find_spec, run_report
 from pipelines.reports.spec import load_spec
 from pipelines.settings import Settings
 from pipelines.warehouse import serving_path
+from tests.reports.conftest import archive_beside
 
 WEEK = "2026-W07"  # 2026-02-09 .. 2026-02-15 of the fixture business
 
 
 @pytest.fixture(scope="module")
 def own_data(served: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A data dir with its own (empty) archive that reads the shared serving files."""
-    data_dir = tmp_path_factory.mktemp("render") / "data"
-    data_dir.mkdir()
-    (data_dir / "serving").symlink_to(served.serving_dir)
-    return Settings(data_dir=data_dir, lock_timeout_s=30, source_timezone="UTC")
+    return archive_beside(served, tmp_path_factory.mktemp("render"))
 
 
 @pytest.fixture(scope="module")
