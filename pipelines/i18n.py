@@ -678,6 +678,11 @@ REPORT_CATALOGUE: dict[str, tuple[str, str]] = {
     "summary_figure_no_base": ("{label} {value}", "{label} {value}"),
     "summary_opening": ("{title}, {period}: ", "{title}，{period}："),
     "summary_largest": (" The largest change: {sentence}.", "变化最大的是 {sentence}。"),
+    "no_breakdown": (
+        "No section of this report breaks a figure down by a category (channel, product, ...) "
+        "to rank what changed.",
+        "本报告没有按类别（渠道、商品等）拆分的部分，无法列出主要变化。",
+    ),
     "summary_quiet": (" Nothing moved against the period before.", "与上期相比没有变化。"),
     "email_attached": (
         "The full report is attached (PDF, XLSX).",

@@ -72,17 +72,19 @@ def _bodies(manifest: Mapping[str, Any], rows_html: str) -> tuple[str, str]:
         words("vs_year_ago"),
         words("vs_last_snapshot"),
     ]
+    colon = "：" if lang == "zh" else ": "
     text = [f"{manifest['title']} · {period}", ""]
     if manifest.get("summary"):
         text += [manifest["summary"], ""]
     for f in figures:
         text.append(
-            f"- {f['label']}: {f['value']} ({headers[2]} {f['vs_previous']}; "
+            f"- {f['label']}{colon}{f['value']} ({headers[2]} {f['vs_previous']}; "
             f"{headers[3]} {f['vs_year_ago']}; {headers[4]} {f['vs_previous_snapshot']})"
         )
     if movers:
-        text += ["", words("what_changed") + ":", *(f"- {m}" for m in movers)]
-    text += ["", words("email_attached"), f"{words('data_version')}: {manifest['data_version']}"]
+        text += ["", words("what_changed") + colon.strip(), *(f"- {m}" for m in movers)]
+    version = f"{words('data_version')}{colon}{manifest['data_version']}"
+    text += ["", words("email_attached"), version]
     html = _MAIL.get_template("email.html.j2").render(
         lang=lang,
         title=manifest["title"],

@@ -45,7 +45,7 @@ def measure_kind(measure: Measure, section: Section, catalog: Catalog) -> str:
         return COUNT
     if measure.column.endswith(_SHARE_SUFFIXES):
         return SHARE
-    if measure.column.endswith("_hours"):
+    if "hours" in measure.column.split("_"):  # p90_duration_hours, hours_late
         return HOURS
     return NUMBER
 

@@ -173,6 +173,7 @@ def render_html(
         trend_label=words("trend_8") if snapshot.period else "",
         baseline=snapshot.baseline,
         movers=mover_sentences(snapshot),
+        ranked=snapshot.ranked,
         sections=_sections(snapshot, chart_html),
         plotly_js=None if png_paths is not None else get_plotlyjs(),
     )

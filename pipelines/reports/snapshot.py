@@ -109,6 +109,8 @@ class Snapshot:
     # None when this is the report's first.
     baseline: dict[str, Any] | None = None
     names: Names = dataclasses.field(default_factory=Names)
+    # Whether any section breaks a figure down by a category, so that movers were looked for.
+    ranked: bool = False
     kinds: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
 
     def headline(self) -> list[Figure]:
@@ -308,6 +310,7 @@ def compute_snapshot(
     chosen = chosen_headline(spec)
     results = []
     movers: list[Mover] = []
+    ranked = False
     kinds: dict[tuple[str, str], str] = {}
     for section in spec.sections:
         for measure in section.measures:
@@ -325,8 +328,17 @@ def compute_snapshot(
             and section.dimensions
             and not catalog.is_temporal(section.mart, section.dimensions[0])
         ):
+            ranked = ranked or _rankable(section) is not None
             movers += _movers(con, section, catalog, dated, names, spec.language)
     movers.sort(key=lambda m: abs(m.contribution), reverse=True)
     return Snapshot(
-        spec, period, clock, data_version, results, movers[:MOVERS], names=names, kinds=kinds
+        spec,
+        period,
+        clock,
+        data_version,
+        results,
+        movers[:MOVERS],
+        names=names,
+        kinds=kinds,
+        ranked=ranked,
     )

@@ -101,7 +101,7 @@ def summary(snapshot: Snapshot, language: str) -> str:
     if snapshot.movers:
         sentence = mover_sentence(snapshot.movers[0], names, language, kind)
         text += t("summary_largest", language, sentence=sentence)
-    elif snapshot.period is not None:
+    elif snapshot.ranked:
         text += t("summary_quiet", language)
     return text
 
