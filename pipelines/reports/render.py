@@ -155,6 +155,7 @@ def render_html(
     return template.render(
         lang=spec.language,
         t=words,
+        colon="：" if spec.language == "zh" else ": ",
         title=spec.title.get(spec.language),
         period=snapshot.period,
         period_label=period_words(snapshot, spec.language),
