@@ -642,3 +642,84 @@ def fmt_hours(value: Number | None, lang: str) -> str:
     if value is None:
         return "—"
     return f"{float(value):,.1f} 小时" if lang == "zh" else f"{float(value):,.1f} h"
+
+
+# --- reports ------------------------------------------------------------------------------
+# Words, names and formats of the report snapshots (pipelines/reports). Kept in their own
+# block; the words the report pages share with the dashboards are in CATALOGUE above.
+
+REPORT_CATALOGUE: dict[str, tuple[str, str]] = {
+    "summary": ("Summary", "摘要"),
+    "trend_8": ("Last 8 periods", "近 8 期"),
+    "vs_last_snapshot": ("vs last snapshot", "较上次快照"),
+    "technical_details": ("Technical details", "技术信息"),
+    "spec_file": ("Spec file", "规格文件"),
+    "section": ("Section", "部分"),
+    "sales_date": ("Date", "日期"),
+    "bottleneck_stage": ("Bottleneck stage", "瓶颈环节"),
+    "no_base": ("no base", "无对比数据"),
+    "week_before": ("the week before", "上周"),
+    "month_before": ("the month before", "上月"),
+    "day_before": ("the day before", "前一天"),
+    "period_before": ("the period before", "上期"),
+    "year_before_short": ("a year before", "去年同期"),
+    "mover_sentence": (
+        "{name}: {measure} {value}, {change} ({pct}) on {before}",
+        "{name}：{measure} {value}，较{before} {change}（{pct}）",
+    ),
+    "mover_sentence_no_pct": (
+        "{name}: {measure} {value}, {change} on {before} (none then)",
+        "{name}：{measure} {value}，较{before} {change}（上期为零）",
+    ),
+    "summary_figure": (
+        "{label} {value} ({change} on {before})",
+        "{label} {value}（较{before} {change}）",
+    ),
+    "summary_figure_no_base": ("{label} {value}", "{label} {value}"),
+    "summary_opening": ("{title}, {period}: ", "{title}，{period}："),
+    "summary_largest": (" The largest change: {sentence}.", "变化最大的是 {sentence}。"),
+    "no_breakdown": (
+        "No section of this report breaks a figure down by a category (channel, product, ...) "
+        "to rank what changed.",
+        "本报告没有按类别（渠道、商品等）拆分的部分，无法列出主要变化。",
+    ),
+    "summary_quiet": (" Nothing moved against the period before.", "与上期相比没有变化。"),
+    "email_attached": (
+        "The full report is attached (PDF, XLSX).",
+        "完整报告见附件（PDF、XLSX）。",
+    ),
+    "email_html_only": (
+        "The headline figures in a table are in the HTML part of this e-mail.",
+        "关键指标表格见本邮件的 HTML 部分。",
+    ),
+}
+CATALOGUE.update(REPORT_CATALOGUE)
+
+# ISO 4217 code -> the sign printed before an amount; other codes print as "CHF 12.00".
+CURRENCY_SIGNS: dict[str, str] = {"CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def currency_sign(code: str | None) -> str:
+    """The sign fmt_money prints for a currency code ("¥" when the code is unknown or None,
+    the dashboards' default)."""
+    if not code:
+        return "¥"
+    return CURRENCY_SIGNS.get(code.upper(), f"{code.upper()} ")
+
+
+def fmt_number(value: Number | None, lang: str, digits: int = 1) -> str:
+    """A measured quantity that is neither money, a count nor a share (days, scores)."""
+    if value is None:
+        return "—"
+    return f"{float(value):,.{digits}f}"
+
+
+def fmt_period(kind: str, start: date, lang: str) -> str:
+    """A report period: weeks as 2026-W32 (both languages), months 2026-08 / 2026年8月, days
+    by fmt_date."""
+    if kind == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if kind == "month":
+        return f"{start.year}年{start.month}月" if lang == "zh" else f"{start:%Y-%m}"
+    return fmt_date(start, lang)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from pipelines.i18n import t
+from pipelines.reports.labels import Names, column_label, value_label
 from pipelines.reports.spec import Section
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
@@ -23,14 +25,25 @@ def _labels(section: Section, language: str) -> dict[str, str]:
     return {m.alias: m.label.get(language) for m in section.measures}
 
 
-def build_figure(section: Section, frame: pl.DataFrame, language: str) -> go.Figure | None:
-    """The section's chart (None for a table section)."""
+def _shown(data: pl.DataFrame, column: str, names: Names, language: str) -> list[object]:
+    """A dimension's values as drawn: dates stay dates (a time axis), others by their name."""
+    if data.schema[column].is_temporal():
+        return data[column].to_list()
+    return [value_label(column, v, names, language) for v in data[column].to_list()]
+
+
+def build_figure(
+    section: Section, frame: pl.DataFrame, language: str, names: Names | None = None
+) -> go.Figure | None:
+    """The section's chart (None for a table section): axis titles, legends and category
+    names from the catalogue and the spec's labels, never the marts' column names."""
     if section.chart == "table":
         return None
+    names = names or Names()
     data = as_float(frame)
     labels = _labels(section, language)
     x = section.dimensions[0]
-    xs = data[x].cast(pl.String).fill_null("(none)").to_list()
+    xs = _shown(data, x, names, language)
     fig = go.Figure()
     first = section.measures[0].alias
     if section.chart == "line":
@@ -45,12 +58,12 @@ def build_figure(section: Section, frame: pl.DataFrame, language: str) -> go.Fig
             fig.add_trace(go.Bar(x=xs, y=data[m.alias].to_list(), name=labels[m.alias]))
     elif section.chart == "stacked_bar":
         series = section.dimensions[1]
-        for key, part in data.with_columns(
-            pl.col(series).cast(pl.String).fill_null("(none)")
-        ).group_by(series, maintain_order=True):
+        for key, part in data.group_by(series, maintain_order=True):
             fig.add_trace(
                 go.Bar(
-                    x=part[x].cast(pl.String).to_list(), y=part[first].to_list(), name=str(key[0])
+                    x=_shown(part, x, names, language),
+                    y=part[first].to_list(),
+                    name=value_label(series, key[0], names, language),
                 )
             )
         fig.update_layout(barmode="stack")
@@ -58,9 +71,11 @@ def build_figure(section: Section, frame: pl.DataFrame, language: str) -> go.Fig
         fig.add_trace(go.Pie(labels=xs, values=data[first].to_list(), sort=False))
     elif section.chart == "heatmap":
         y = section.dimensions[1]
-        wide = data.with_columns(pl.col(x, y).cast(pl.String).fill_null("(none)")).pivot(
-            on=x, index=y, values=first, aggregate_function="sum"
+        shown = data.with_columns(
+            pl.Series(x, [value_label(x, v, names, language) for v in data[x]], dtype=pl.String),
+            pl.Series(y, [value_label(y, v, names, language) for v in data[y]], dtype=pl.String),
         )
+        wide = shown.pivot(on=x, index=y, values=first, aggregate_function="sum")
         columns = [c for c in wide.columns if c != y]
         fig.add_trace(
             go.Heatmap(
@@ -68,8 +83,24 @@ def build_figure(section: Section, frame: pl.DataFrame, language: str) -> go.Fig
                 y=wide[y].to_list(),
                 z=wide.select(columns).to_numpy(),
                 colorscale="Blues",
+                colorbar={"title": {"text": labels[first]}},
             )
         )
+    if section.chart != "pie":
+        measures = [labels[m.alias] for m in section.measures]
+        y_title = (
+            column_label(section.dimensions[1], language)
+            if section.chart == "heatmap"
+            else labels[first]
+            if section.chart == "stacked_bar" or len(measures) == 1
+            else t("value", language)
+        )
+        fig.update_xaxes(title_text=column_label(x, language, names))
+        if data.schema[x].is_temporal():  # the ticks' dates in the report's language too
+            fig.update_xaxes(tickformat="%-m月%-d日" if language == "zh" else "%-d %b")
+        fig.update_yaxes(title_text=y_title)
+    if section.chart == "stacked_bar":
+        fig.update_layout(legend_title_text=column_label(section.dimensions[1], language))
     fig.update_layout(
         title=section.title.get(language),
         template="plotly_white",

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.i18n import LANGS
 from pipelines.reports.spec import SpecError, builtin_spec_paths, load_spec
 from pipelines.settings import Settings
 
@@ -65,8 +66,21 @@ def list_reports(settings: Settings) -> None:
 @click.option(
     "--to", "to", multiple=True, help="Send to this address instead of the spec's recipients."
 )
+@click.option(
+    "--language",
+    type=click.Choice(LANGS),
+    default=None,
+    help="Write this copy in en or zh instead of the spec's language.",
+)
 @click.pass_obj
-def run(settings: Settings, name: str, period: str | None, send: bool, to: tuple[str, ...]) -> None:
+def run(
+    settings: Settings,
+    name: str,
+    period: str | None,
+    send: bool,
+    to: tuple[str, ...],
+    language: str | None,
+) -> None:
     """Snapshot report NAME (a built-in name or a spec file) into the archive."""
     from pipelines.reports.runner import find_spec, run_report
     from pipelines.reports.spec import EMAIL
@@ -76,7 +90,9 @@ def run(settings: Settings, name: str, period: str | None, send: bool, to: tuple
             raise click.BadParameter(f"{address!r} is not an e-mail address", param_hint="--to")
     try:
         spec = load_spec(find_spec(name, settings))
-        result = run_report(spec, period, settings=settings, send=send or bool(to), to=to)
+        result = run_report(
+            spec, period, settings=settings, send=send or bool(to), to=to, language=language
+        )
     except SpecError as exc:
         click.echo(f"the spec is not valid:\n{exc}", err=True)
         sys.exit(2)

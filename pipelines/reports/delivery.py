@@ -5,6 +5,7 @@ visible (Dagster check, Reports page) while the snapshot itself is already archi
 
 from __future__ import annotations
 
+import functools
 import shutil
 import smtplib
 import ssl
@@ -17,7 +18,9 @@ from typing import Any
 
 import jinja2
 
+from pipelines.i18n import t
 from pipelines.reports.archive import ArchivedSnapshot, record_delivery
+from pipelines.reports.labels import keep_sign_attached
 from pipelines.reports.render import delta, fmt
 from pipelines.settings import SmtpSettings
 from pipelines.warehouse import utcnow
@@ -27,22 +30,78 @@ ATTACHMENTS = {
     "report.xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 
-_BODY = jinja2.Environment(autoescape=True).from_string(
-    """<html><body style="font-family: Arial, sans-serif">
-<h2>{{ title }} · {{ period }}</h2>
-<p>Data version <code>{{ version }}</code>. The full report is attached (PDF, XLSX).</p>
-<table style="border-collapse: collapse" border="1" cellpadding="4">
-<tr><th>Figure</th><th>This period</th><th>vs previous</th><th>vs a year before</th>
-<th>vs the previous snapshot</th></tr>
-{% for f in figures %}<tr><td>{{ f.label }}</td><td>{{ fmt(f.value) }}</td>
-<td>{{ delta(f.change_vs_previous, f.change_vs_previous_pct) }}</td>
-<td>{{ delta(f.change_vs_year_ago, f.change_vs_year_ago_pct) }}</td>
-<td>{{ delta(f.get("change_vs_previous_snapshot"), f.get("change_vs_previous_snapshot_pct")) }}</td>
-</tr>{% endfor %}
-</table>
-{% if rows_html %}{{ rows_html | safe }}{% endif %}
-</body></html>"""
+# Mail clients drop <style> blocks and scripts: every style is inline, the layout a table.
+_CELL = "border: 1px solid #dddddd; padding: 6px 10px; font-size: 14px;"
+_MAIL = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True
 )
+_MAIL.filters["signed"] = keep_sign_attached
+_COLOURS = {"up": "#1a7f37", "down": "#cf222e", "": "#222222"}
+
+
+def _headline(manifest: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The figures as printed; a manifest written before they were kept gets plain numbers."""
+    if "headline" in manifest:
+        return list(manifest["headline"])
+    return [
+        {
+            "label": f["label"],
+            "value": fmt(f["value"]),
+            "vs_previous": delta(f["change_vs_previous"], f["change_vs_previous_pct"]),
+            "vs_year_ago": delta(f["change_vs_year_ago"], f["change_vs_year_ago_pct"]),
+            "vs_previous_snapshot": delta(
+                f.get("change_vs_previous_snapshot"), f.get("change_vs_previous_snapshot_pct")
+            ),
+            "direction": "",
+        }
+        for f in manifest["figures"]
+    ]
+
+
+def _bodies(manifest: Mapping[str, Any], rows_html: str) -> tuple[str, str]:
+    """The plain-text part and the HTML part of the e-mail, in the snapshot's language."""
+    lang = manifest.get("language", "en")
+    words = functools.partial(t, lang=lang)
+    period = manifest.get("period_shown") or manifest["period"]["label"]
+    figures = _headline(manifest)
+    movers = [m["sentence"] for m in manifest.get("movers", []) if "sentence" in m]
+    headers = [
+        words("figure"),
+        words("current_period"),
+        words("vs_previous"),
+        words("vs_year_ago"),
+        words("vs_last_snapshot"),
+    ]
+    colon = "：" if lang == "zh" else ": "
+    text = [f"{manifest['title']} · {period}", ""]
+    if manifest.get("summary"):
+        text += [manifest["summary"], ""]
+    for f in figures:
+        text.append(
+            f"- {f['label']}{colon}{f['value']} ({headers[2]} {f['vs_previous']}; "
+            f"{headers[3]} {f['vs_year_ago']}; {headers[4]} {f['vs_previous_snapshot']})"
+        )
+    if movers:
+        text += ["", words("what_changed") + colon.strip(), *(f"- {m}" for m in movers)]
+    version = f"{words('data_version')}{colon}{manifest['data_version']}"
+    text += ["", words("email_attached"), version]
+    html = _MAIL.get_template("email.html.j2").render(
+        lang=lang,
+        title=manifest["title"],
+        period=period,
+        summary=manifest.get("summary", ""),
+        headers=headers,
+        figures=figures,
+        movers=movers,
+        what_changed=words("what_changed"),
+        attached=words("email_attached"),
+        data_version_label=words("data_version"),
+        version=manifest["data_version"],
+        rows_html=rows_html,
+        cell=_CELL,
+        colours=_COLOURS,
+    )
+    return "\n".join(text) + "\n", html
 
 
 class DeliveryFailed(RuntimeError):
@@ -62,20 +121,13 @@ def build_message(
 ) -> EmailMessage:
     manifest = snapshot.manifest
     message = EmailMessage()
-    message["Subject"] = f"{manifest['title']} · {manifest['period']['label']}"
+    period = manifest.get("period_shown") or manifest["period"]["label"]
+    message["Subject"] = f"{manifest['title']} · {period}"
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    body = _BODY.render(
-        title=manifest["title"],
-        period=manifest["period"]["label"],
-        version=manifest["data_version"],
-        figures=manifest["figures"],
-        rows_html=rows_html,
-        fmt=fmt,
-        delta=delta,
-    )
-    message.set_content("This report is best read as HTML; the PDF and XLSX are attached.")
-    message.add_alternative(body, subtype="html")
+    text, html = _bodies(manifest, rows_html)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     for name, (main, sub) in ATTACHMENTS.items():
         path = snapshot.path / name
         if path.exists():

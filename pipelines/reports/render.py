@@ -21,9 +21,23 @@ import polars as pl
 from PIL import Image
 from plotly.offline import get_plotlyjs
 
-from pipelines.i18n import t
+from pipelines.i18n import fmt_date, t
 from pipelines.reports.charts import EmptyReport
+from pipelines.reports.labels import (
+    NUMBER,
+    column_label,
+    fmt_value,
+    keep_sign_attached,
+    value_label,
+)
 from pipelines.reports.snapshot import Snapshot, describe_filters
+from pipelines.reports.wording import (
+    figure_row,
+    mover_sentence,
+    period_words,
+    sparkline,
+    summary,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,10 +54,13 @@ HTML_ROWS = 50  # rows of a table shown on the page; the CSV/XLSX hold them all
 
 def _environment() -> jinja2.Environment:
     loader = jinja2.FileSystemLoader(Path(__file__).with_name("templates"))
-    return jinja2.Environment(loader=loader, autoescape=True)
+    environment = jinja2.Environment(loader=loader, autoescape=True)
+    environment.filters["signed"] = keep_sign_attached
+    return environment
 
 
 def fmt(value: Any) -> str:
+    """A raw value for an old manifest that predates the formatted figures."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, bool):
@@ -62,29 +79,60 @@ def delta(change: float | None, pct: float | None) -> str:
     return text + (f" ({pct:+.1%})" if pct is not None else "")
 
 
-def css(change: float | None) -> str:
-    return "" if not change else ("up" if change > 0 else "down")
-
-
 def _sections(snapshot: Snapshot, chart_html: Callable[[int], str]) -> list[dict[str, Any]]:
+    """Each section as shown: headers from the catalogue and the spec's labels, values in
+    their formats (money with its sign, counts whole, dates in the report's language)."""
+    language = snapshot.spec.language
+    names = snapshot.names
     out = []
     for index, result in enumerate(snapshot.sections):
         section = result.section
         shown = result.frame.head(HTML_ROWS)
+        measures = {m.alias: m for m in section.measures}
+        headers = [
+            measures[c].label.get(language) if c in measures else column_label(c, language, names)
+            for c in shown.columns
+        ]
+        rows = [
+            [
+                fmt_value(v, snapshot.kinds.get((section.id, c), NUMBER), names, language)
+                if c in measures
+                else value_label(c, v, names, language)
+                for c, v in zip(shown.columns, row, strict=True)
+            ]
+            for row in shown.rows()
+        ]
         out.append(
             {
                 "id": section.id,
-                "title": section.title.get(snapshot.spec.language),
+                "title": section.title.get(language),
                 "mart": section.mart,
                 "filters": describe_filters(section.filters),
                 "dated": section.date_column is not None,
                 "chart": chart_html(index) if result.figure is not None else "",
-                "columns": shown.columns,
-                "rows": shown.rows(),
+                "headers": headers,
+                "numeric": [c in measures for c in shown.columns],
+                "rows": rows,
                 "more": max(result.frame.height - HTML_ROWS, 0),
             }
         )
     return out
+
+
+def headline_rows(snapshot: Snapshot) -> list[dict[str, str]]:
+    """The headline figures as printed (page, e-mail and manifest share them)."""
+    language = snapshot.spec.language
+    return [
+        {**figure_row(f, snapshot.names, language), "trend": sparkline(f.trend)}
+        for f in snapshot.headline()
+    ]
+
+
+def mover_sentences(snapshot: Snapshot) -> list[str]:
+    kind = snapshot.period.kind if snapshot.period else None
+    return [
+        mover_sentence(m, snapshot.names, snapshot.spec.language, kind) for m in snapshot.movers
+    ]
 
 
 def render_html(
@@ -107,20 +155,28 @@ def render_html(
     return template.render(
         lang=spec.language,
         t=words,
+        colon="：" if spec.language == "zh" else ": ",
         title=spec.title.get(spec.language),
         period=snapshot.period,
-        period_label=snapshot.period.label if snapshot.period else words("period_as_of"),
-        clock=snapshot.clock,
+        period_label=period_words(snapshot, spec.language),
+        period_range=(
+            f"{fmt_date(snapshot.period.start, spec.language)} – "
+            f"{fmt_date(snapshot.period.last_day, spec.language)}"
+            if snapshot.period
+            else ""
+        ),
+        clock=fmt_date(snapshot.clock, spec.language),
         data_version=snapshot.data_version,
+        spec_file=spec.source.name,
         created_at=created_at,
-        figures=[f.as_dict() for f in snapshot.headline()],
+        summary=summary(snapshot, spec.language),
+        figures=headline_rows(snapshot),
+        trend_label=words("trend_8") if snapshot.period else "",
         baseline=snapshot.baseline,
-        movers=snapshot.movers,
+        movers=mover_sentences(snapshot),
+        ranked=snapshot.ranked,
         sections=_sections(snapshot, chart_html),
         plotly_js=None if png_paths is not None else get_plotlyjs(),
-        fmt=fmt,
-        delta=delta,
-        css=css,
     )
 
 
@@ -179,7 +235,7 @@ def write_tables(snapshot: Snapshot, folder: Path) -> tuple[list[Path], Path]:
         result.frame.write_csv(path)
         csvs.append(path)
     xlsx = folder.parent / "report.xlsx"
-    figures = pl.DataFrame([f.as_dict() for f in snapshot.headline()])
+    figures = pl.DataFrame([f.as_dict() for f in snapshot.headline()]).drop("trend", strict=False)
     with _workbook(xlsx) as book:
         figures.write_excel(book, worksheet="figures", autofit=True)
         for result in snapshot.sections:

@@ -26,7 +26,7 @@ from pipelines.reports.catalog import Catalog, load_catalog, validate_spec
 from pipelines.reports.charts import EmptyReport
 from pipelines.reports.delivery import DeliveryFailed, Outcome, file_drop, send_email
 from pipelines.reports.query import data_clock
-from pipelines.reports.render import render_files
+from pipelines.reports.render import headline_rows, mover_sentences, render_files
 from pipelines.reports.snapshot import (
     Snapshot,
     compare_with_snapshot,
@@ -41,6 +41,7 @@ from pipelines.reports.spec import (
     load_spec,
 )
 from pipelines.reports.user_specs import user_specs_dir
+from pipelines.reports.wording import period_words, summary
 from pipelines.settings import Settings
 from pipelines.warehouse import serving_path, serving_version, utcnow
 
@@ -119,8 +120,17 @@ def _manifest(snapshot: Snapshot, created_at: dt.datetime, settings: Settings) -
         "filters": {s.section.id: describe_filters(s.section.filters) for s in snapshot.sections},
         "rows": {s.section.id: s.frame.height for s in snapshot.sections},
         "figures": [f.as_dict() for f in snapshot.headline()],
-        "movers": [{**dataclasses.asdict(m), "change": m.change} for m in snapshot.movers],
+        "movers": [
+            {**dataclasses.asdict(m), "change": m.change, "sentence": sentence}
+            for m, sentence in zip(snapshot.movers, mover_sentences(snapshot), strict=True)
+        ],
         "previous_snapshot": snapshot.baseline,
+        # The words as the reader got them (the e-mail, and its later retries, print these).
+        "period_shown": period_words(snapshot, spec.language),
+        "summary": summary(snapshot, spec.language),
+        "headline": [
+            {k: v for k, v in row.items() if k != "trend"} for row in headline_rows(snapshot)
+        ],
     }
 
 
@@ -194,8 +204,12 @@ def run_report(
     settings: Settings,
     send: bool = False,
     to: Sequence[str] = (),
+    language: str | None = None,
 ) -> RunResult:
-    """Snapshot one report for a period (default: the last complete one on the data clock)."""
+    """Snapshot one report for a period (default: the last complete one on the data clock),
+    in its spec's language or, for a one-off copy, in `language`."""
+    if language is not None and language != spec.language:
+        spec = dataclasses.replace(spec, language=language)
     with serving_connection(settings) as (con, version):
         snapshot = build_snapshot(spec, con, load_catalog(con), version, period_text)
     archived = archive_snapshot(snapshot, settings)

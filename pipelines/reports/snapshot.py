@@ -21,15 +21,17 @@ import polars as pl
 from pipelines.periods import Period, growth
 from pipelines.reports.catalog import Catalog
 from pipelines.reports.charts import as_float, build_figure, check_not_blank
+from pipelines.reports.labels import NUMBER, Names, load_names, measure_kind, value_label
 from pipelines.reports.query import fetch, section_sql, totals_sql
-from pipelines.reports.spec import Filter, Section, Spec
+from pipelines.reports.spec import Filter, Measure, Section, Spec
 
 MOVERS = 5
+TREND = 8  # periods in a headline figure's sparkline, this one included
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One headline number of a section, with its comparisons (None where there is no base)."""
+    """One headline number, with its comparisons (None where there is no base)."""
 
     section: str
     measure: str
@@ -40,6 +42,9 @@ class Figure:
     # The same figure as the previous archived snapshot of this report reported it: what
     # changed since the reader last saw it (late data included), not only period on period.
     previous_snapshot: float | None = None
+    kind: str = NUMBER  # how it is printed: money, count, share, hours, number
+    # The figure over the last TREND periods, oldest first, this period last (the sparkline).
+    trend: tuple[float | None, ...] = ()
 
     def change(self, base: float | None) -> tuple[float | None, float | None]:
         if self.value is None or base is None:
@@ -52,6 +57,7 @@ class Figure:
         last, last_pct = self.change(self.previous_snapshot)
         return {
             **dataclasses.asdict(self),
+            "trend": list(self.trend),
             "change_vs_previous": prev,
             "change_vs_previous_pct": prev_pct,
             "change_vs_year_ago": year,
@@ -63,11 +69,20 @@ class Figure:
 
 @dataclass(frozen=True)
 class Mover:
+    """One value of a section's first dimension whose figure moved against the last period."""
+
     section: str
-    label: str
+    dimension: str
+    key: str | None
+    name: str  # the value as the reader names it (channel label, product name and SKU)
     measure: str
+    label: str  # the measure's label in the report's language
+    kind: str
     current: float
     previous: float
+    # Its share of the total change: change / |the section's total in the previous period|,
+    # i.e. the percentage points of the total's growth this value accounts for.
+    contribution: float
 
     @property
     def change(self) -> float:
@@ -93,9 +108,16 @@ class Snapshot:
     # Which archived snapshot the figures were compared with (report, period, version, ...);
     # None when this is the report's first.
     baseline: dict[str, Any] | None = None
+    names: Names = dataclasses.field(default_factory=Names)
+    # Whether any section breaks a figure down by a category, so that movers were looked for.
+    ranked: bool = False
+    kinds: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
 
     def headline(self) -> list[Figure]:
-        return [f for s in self.sections for f in s.figures]
+        """The headline figures in the order the spec lists them (else section order)."""
+        figures = [f for s in self.sections for f in s.figures]
+        order = {(r.section, r.measure): i for i, r in enumerate(self.spec.headline)}
+        return sorted(figures, key=lambda f: order.get((f.section, f.measure), len(order)))
 
     @property
     def as_of(self) -> str:
@@ -157,45 +179,96 @@ def _totals(
     return {k: _number(v) for k, v in row.items()}
 
 
+def chosen_headline(spec: Spec) -> dict[str, list[str]]:
+    """section id -> the measures (aliases) shown as headline figures, each figure once.
+
+    The spec's `headline:` list when it has one; else every measure of the sections not
+    marked `headline: false`, skipping a measure whose label an earlier one already shows
+    (three sections summing net revenue give one figure)."""
+    chosen: dict[str, list[str]] = {}
+    if spec.headline:
+        for ref in spec.headline:
+            chosen.setdefault(ref.section, []).append(ref.measure)
+        return chosen
+    seen: set[str] = set()
+    for section in spec.sections:
+        for measure in section.measures if section.headline else ():
+            if measure.label.en not in seen:
+                seen.add(measure.label.en)
+                chosen.setdefault(section.id, []).append(measure.alias)
+    return chosen
+
+
+def _trail(period: Period, count: int) -> list[Period]:
+    """The `count` periods ending with `period`, oldest first."""
+    periods = [period]
+    while len(periods) < count:
+        periods.append(periods[-1].previous())
+    return periods[::-1]
+
+
 def _figures(
     con: duckdb.DuckDBPyConnection,
     section: Section,
+    aliases: list[str],
     catalog: Catalog,
     period: Period | None,
     language: str,
 ) -> list[Figure]:
     dated = period if section.date_column else None
-    now = _totals(con, section, catalog, dated)
-    prev = _totals(con, section, catalog, dated.previous()) if dated else {}
+    trail = [_totals(con, section, catalog, p) for p in _trail(dated, TREND)] if dated else []
+    now = trail[-1] if trail else _totals(con, section, catalog, None)
+    prev = trail[-2] if trail else {}
     year = _totals(con, section, catalog, dated.year_ago()) if dated else {}
+    measures = {m.alias: m for m in section.measures}
     return [
         Figure(
             section=section.id,
-            measure=m.alias,
-            label=f"{section.title.get(language)}: {m.label.get(language)}",
-            value=now[m.alias],
+            measure=alias,
+            label=measures[alias].label.get(language),
+            value=now[alias],
             # No row at all in the base period means no base, not a zero.
-            previous=prev.get(m.alias),
-            year_ago=year.get(m.alias),
+            previous=prev.get(alias),
+            year_ago=year.get(alias),
+            kind=measure_kind(measures[alias], section, catalog),
+            trend=tuple(totals.get(alias) for totals in trail),
         )
-        for m in section.measures
+        for alias in aliases
     ]
 
 
+def _rankable(section: Section) -> Measure | None:
+    """The first measure whose total is the sum of its parts (a sum or a count): a mean, a
+    minimum or a maximum of a group does not add up to the total, so it is not ranked."""
+    return next((m for m in section.measures if m.agg in ("sum", "count")), None)
+
+
 def _movers(
-    con: duckdb.DuckDBPyConnection, section: Section, catalog: Catalog, period: Period
+    con: duckdb.DuckDBPyConnection,
+    section: Section,
+    catalog: Catalog,
+    period: Period,
+    names: Names,
+    language: str,
 ) -> list[Mover]:
-    """Per value of the section's first dimension: the first measure, this period vs the last."""
-    whole = dataclasses.replace(section, limit=None, sort=(), dimensions=section.dimensions[:1])
-    measure = section.measures[0].alias
+    """Per value of the section's first dimension: its change against the previous period
+    and its contribution to the change of the section's total."""
+    measure = _rankable(section)
+    if measure is None:
+        return []
+    whole = dataclasses.replace(
+        section, limit=None, sort=(), dimensions=section.dimensions[:1], measures=(measure,)
+    )
     key = whole.dimensions[0]
+    alias = measure.alias
     now = as_float(fetch(con, *section_sql(whole, catalog, period)))
     before = as_float(fetch(con, *section_sql(whole, catalog, period.previous())))
+    base = abs(float(before[alias].sum() or 0.0)) or abs(float(now[alias].sum() or 0.0)) or 1.0
     joined = (
         now.lazy()
-        .select(pl.col(key).cast(pl.String), pl.col(measure).alias("current"))
+        .select(pl.col(key).cast(pl.String), pl.col(alias).alias("current"))
         .join(
-            before.lazy().select(pl.col(key).cast(pl.String), pl.col(measure).alias("previous")),
+            before.lazy().select(pl.col(key).cast(pl.String), pl.col(alias).alias("previous")),
             on=key,
             how="full",
             coalesce=True,
@@ -203,15 +276,22 @@ def _movers(
         )
         .with_columns(pl.col("current", "previous").fill_null(0.0))
         .filter(pl.col("current") != pl.col("previous"))
+        .with_columns(((pl.col("current") - pl.col("previous")) / base).alias("contribution"))
         .collect()
     )
+    kind = measure_kind(measure, section, catalog)
     return [
         Mover(
-            section.id,
-            f"{key} = {row[key] if row[key] is not None else '(none)'}",
-            measure,
-            row["current"],
-            row["previous"],
+            section=section.id,
+            dimension=key,
+            key=row[key],
+            name=value_label(key, row[key], names, language),
+            measure=alias,
+            label=measure.label.get(language),
+            kind=kind,
+            current=row["current"],
+            previous=row["previous"],
+            contribution=row["contribution"],
         )
         for row in joined.iter_rows(named=True)
     ]
@@ -226,14 +306,21 @@ def compute_snapshot(
     data_version: str,
 ) -> Snapshot:
     """Query and chart every section; raise EmptyReport if any is empty or blank."""
+    names = load_names(con, catalog)
+    chosen = chosen_headline(spec)
     results = []
     movers: list[Mover] = []
+    ranked = False
+    kinds: dict[tuple[str, str], str] = {}
     for section in spec.sections:
+        for measure in section.measures:
+            kinds[(section.id, measure.alias)] = measure_kind(measure, section, catalog)
         dated = period if section.date_column else None
         frame = fetch(con, *section_sql(section, catalog, dated))
-        figure = build_figure(section, frame, spec.language)
+        figure = build_figure(section, frame, spec.language, names)
         check_not_blank(section, frame, figure)
-        figures = _figures(con, section, catalog, period, spec.language) if section.headline else []
+        aliases = chosen.get(section.id, [])
+        figures = _figures(con, section, aliases, catalog, period, spec.language) if aliases else []
         results.append(SectionResult(section, frame, figure, figures))
         # Movers compare categories (channel, SKU, ...); days of two periods never match.
         if (
@@ -241,6 +328,17 @@ def compute_snapshot(
             and section.dimensions
             and not catalog.is_temporal(section.mart, section.dimensions[0])
         ):
-            movers += _movers(con, section, catalog, dated)
-    movers.sort(key=lambda m: abs(m.change), reverse=True)
-    return Snapshot(spec, period, clock, data_version, results, movers[:MOVERS])
+            ranked = ranked or _rankable(section) is not None
+            movers += _movers(con, section, catalog, dated, names, spec.language)
+    movers.sort(key=lambda m: abs(m.contribution), reverse=True)
+    return Snapshot(
+        spec,
+        period,
+        clock,
+        data_version,
+        results,
+        movers[:MOVERS],
+        names=names,
+        kinds=kinds,
+        ranked=ranked,
+    )

@@ -92,6 +92,15 @@ class Section:
 
 
 @dataclass(frozen=True)
+class HeadlineRef:
+    """One headline figure chosen in the spec: a measure (its alias or column) of a section."""
+
+    section: str
+    measure: str
+    where: str = ""
+
+
+@dataclass(frozen=True)
 class Condition:
     """An alert condition: one measure over a mart compared with a threshold or its past."""
 
@@ -121,6 +130,7 @@ class Spec:
     sections: tuple[Section, ...]
     condition: Condition | None
     source: Path
+    headline: tuple[HeadlineRef, ...] = ()
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def line(self, where: str) -> int:
@@ -430,7 +440,38 @@ SPEC_KEYS = (
     "file_drop",
     "sections",
     "condition",
+    "headline",
 )
+
+
+def _headline(
+    check: _Checker, raw: Any, where: str, sections: tuple[Section, ...]
+) -> HeadlineRef | None:
+    """`{section: ID, measure: NAME}` or the short `ID.NAME`; NAME is a measure's column or
+    its output name (count_customer_id); the section must have that measure."""
+    if isinstance(raw, str) and "." in raw:
+        section_id, _, measure = raw.partition(".")
+        raw = {"section": section_id, "measure": measure}
+    if not isinstance(raw, dict):
+        check.fail(where, "must be {section: ID, measure: NAME} or ID.NAME")
+        return None
+    data = check.mapping(raw, where, ("section", "measure"))
+    by_id = {s.id: s for s in sections}
+    section_id = data.get("section")
+    section = by_id.get(section_id) if isinstance(section_id, str) else None
+    if section is None:
+        check.fail(f"{where}.section", f"no section {section_id!r}", tuple(by_id))
+        return None
+    names = {m.alias: m.alias for m in section.measures}
+    for m in section.measures:
+        names.setdefault(m.column, m.alias)
+    measure = data.get("measure")
+    if not isinstance(measure, str) or measure not in names:
+        check.fail(
+            f"{where}.measure", f"section {section.id!r} has no measure {measure!r}", tuple(names)
+        )
+        return None
+    return HeadlineRef(section.id, names[measure], where)
 
 
 def parse_spec(raw: Any, lines: dict[str, int], source: Path) -> Spec:
@@ -462,6 +503,16 @@ def parse_spec(raw: Any, lines: dict[str, int], source: Path) -> Spec:
         check.fail("sections", "a report needs at least one section")
     if kind == "alert" and condition is None:
         check.fail("condition", "an alert needs a condition")
+    headline = tuple(
+        ref
+        for w, h in check.items(data.get("headline"), "headline")
+        if (ref := _headline(check, h, w, sections)) is not None
+    )
+    chosen: set[tuple[str, str]] = set()
+    for ref in headline:
+        if (ref.section, ref.measure) in chosen:
+            check.fail(ref.where, f"{ref.section}.{ref.measure} is chosen twice")
+        chosen.add((ref.section, ref.measure))
     seen: set[str] = set()
     for section in sections:
         if section.id in seen:
@@ -481,6 +532,7 @@ def parse_spec(raw: Any, lines: dict[str, int], source: Path) -> Spec:
         sections=sections,
         condition=condition,
         source=source,
+        headline=headline,
         lines=lines,
     )
     if check.problems:

@@ -37,6 +37,15 @@ def served_env(served: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     return get_settings()
 
 
+def archive_beside(served: Settings, folder: Path) -> Settings:
+    """Settings of a data dir in `folder` with its own (empty) archive that reads the shared
+    serving files."""
+    data_dir = folder / "data"
+    data_dir.mkdir()
+    (data_dir / "serving").symlink_to(served.serving_dir)
+    return Settings(data_dir=data_dir, lock_timeout_s=30, source_timezone="UTC")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

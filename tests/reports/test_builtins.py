@@ -55,12 +55,11 @@ def test_every_other_builtin_report_renders_on_the_fixture_business(
 def test_builtin_figures_match_the_marts(own_data: Settings) -> None:
     customers = next(s for s in report_specs("report") if s.name == "monthly_customers")
     manifest = run_report(customers, "2026-03", settings=own_data).snapshot.manifest
-    segments = next(
-        f
-        for f in manifest["figures"]
-        if f["section"] == "segments" and f["measure"] == "count_customer_id"
+    value = next(f for f in manifest["figures"] if f["section"] == "segments")
+    assert value["measure"] == "monetary"
+    assert value["value"] == float(
+        scalar(own_data, "select sum(monetary) from marts.customer_rfm")  # type: ignore[arg-type]
     )
-    assert segments["value"] == scalar(own_data, "select count(*) from marts.customer_rfm")
     moved = next(f for f in manifest["figures"] if f["section"] == "segment_migrations")
     expected = scalar(
         own_data,

@@ -10,14 +10,18 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from aiosmtpd.controller import Controller
+from markupsafe import escape
 
+from pipelines.i18n import currency_sign, fmt_money
 from pipelines.reports.archive import ArchivedSnapshot
 from pipelines.reports.delivery import DeliveryFailed, file_drop, send_email
 from pipelines.reports.runner import find_spec, run_report
 from pipelines.reports.spec import load_spec
 from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import serving_path
 from tests.reports.conftest import free_port
 
 
@@ -85,14 +89,32 @@ def test_sent_report_arrives_with_its_pdf_and_xlsx_and_headline_figures(
         "weekly_sales-2026-W07-report.xlsx",
     }
     assert attachments["weekly_sales-2026-W07-report.pdf"].startswith(b"%PDF")
-    html = (
-        next(p for p in message.walk() if p.get_content_type() == "text/html")
-        .get_payload(decode=True)
-        .decode()
-    )
-    assert "Sales overview: Net revenue" in html and "+240.00 (+400.0%)" in html
+    html = part(message, "text/html")
+    text = part(message, "text/plain")
+    manifest = result.snapshot.manifest
+    revenue = next(f for f in manifest["headline"] if f["label"] == "Net revenue")
+    figure = next(f for f in manifest["figures"] if f["label"] == "Net revenue")
+    assert revenue["value"] == fmt_money(figure["value"], "en", currency(own_data))
+    # The HTML part: the summary and each headline figure, inline styles, no script.
+    shown = html.replace("\u2060", "")  # the word joiners that keep signs on their amounts
+    assert str(escape(manifest["summary"])) in shown
+    assert all(html.count(f">{escape(f['label'])}</td>") == 1 for f in manifest["headline"])
+    assert "<script" not in html and "<style" not in html and 'style="' in html
+    # The plain-text alternative carries the same words.
+    assert manifest["summary"] in text and revenue["value"] in text
     assert [d["status"] for d in result.snapshot.deliveries] == ["delivered"]
     assert result.snapshot.delivery_status == "delivered"
+
+
+def part(message: Message, content_type: str) -> str:
+    payload = next(p for p in message.walk() if p.get_content_type() == content_type)
+    return str(payload.get_payload(decode=True).decode())
+
+
+def currency(settings: Settings) -> str:
+    with duckdb.connect(str(serving_path(settings)), read_only=True) as con:
+        [(code,)] = con.execute("select distinct currency from marts.products").fetchall()
+    return currency_sign(code)
 
 
 @pytest.fixture

@@ -19,17 +19,14 @@ from pipelines.reports.runner import find_spec, run_report
 from pipelines.reports.spec import load_spec
 from pipelines.settings import Settings
 from pipelines.warehouse import serving_path
+from tests.reports.conftest import archive_beside
 
 WEEK = "2026-W07"  # 2026-02-09 .. 2026-02-15 of the fixture business
 
 
 @pytest.fixture(scope="module")
 def own_data(served: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A data dir with its own (empty) archive that reads the shared serving files."""
-    data_dir = tmp_path_factory.mktemp("render") / "data"
-    data_dir.mkdir()
-    (data_dir / "serving").symlink_to(served.serving_dir)
-    return Settings(data_dir=data_dir, lock_timeout_s=30, source_timezone="UTC")
+    return archive_beside(served, tmp_path_factory.mktemp("render"))
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +57,23 @@ def test_headline_figures_equal_the_marts_and_the_hand_computed_business(
     )
     this_week = mart_value(own_data, daily, [dt.date(2026, 2, 9), dt.date(2026, 2, 16)])
     last_week = mart_value(own_data, daily, [dt.date(2026, 2, 2), dt.date(2026, 2, 9)])
-    revenue = figure(weekly, "revenue_by_day", "net_revenue")
+    revenue = figure(weekly, "sales_overview", "net_revenue")
     assert (revenue["value"], revenue["previous"]) == (this_week, last_week) == (300.0, 60.0)
     assert revenue["change_vs_previous"] == 240.0 and revenue["change_vs_previous_pct"] == 4.0
     # The fixture starts in 2026: no base a year before, so no change (not a zero).
     assert revenue["year_ago"] is None and revenue["change_vs_year_ago"] is None
+    # The sparkline: the last eight weeks, this one last; a week without sales has no value.
+    weekly_total = (
+        "select sum(net_revenue) from marts.sales_periods "
+        "where period_type = 'week' and channel = 'all' and period_start = ?"
+    )
+    with duckdb.connect(str(serving_path(own_data)), read_only=True) as con:
+        trend = [
+            con.execute(weekly_total, [dt.date(2026, 2, 9) - dt.timedelta(weeks=n)]).fetchall()
+            for n in range(7, -1, -1)
+        ]
+    assert revenue["trend"] == [None if v is None else float(v) for [(v,)] in trend]
+    assert revenue["trend"][-2:] == [last_week, this_week]
     orders = figure(weekly, "sales_overview", "orders")
     periods = (
         "select orders from marts.sales_periods "
@@ -86,8 +95,8 @@ def test_manifest_records_period_data_version_filters_and_biggest_movers(
     assert manifest["data_version"] == serving_path(own_data).stem
     assert manifest["data_clock"] == "2026-03-12"
     assert manifest["filters"]["sales_overview"] == "period_type = week; channel = all"
-    top = manifest["movers"][0]
-    assert abs(top["change"]) >= max(abs(m["change"]) for m in manifest["movers"])
+    contributions = [abs(m["contribution"]) for m in manifest["movers"]]
+    assert contributions == sorted(contributions, reverse=True)
     assert {m["section"] for m in manifest["movers"]} <= {"revenue_by_channel", "top_products"}
 
 
@@ -101,6 +110,9 @@ def test_html_is_self_contained_and_prints_filters_and_data_version(
     assert rest.count("Plotly.newPlot") == 2
     assert weekly.manifest["data_version"] in html
     assert "period_type = week; channel = all" in html and "What changed" in html
+    # The filters and the marts are named once, in the technical footer, not per section.
+    body, _, footer = html.partition('<footer id="technical-details">')
+    assert "period_type" not in body.rpartition("</script>")[2] and "daily_sales" in footer
 
 
 def test_pdf_pages_are_not_blank(weekly: ArchivedSnapshot, tmp_path: Path) -> None:
