@@ -38,7 +38,12 @@ channels = ui.usable(data["channels"], lang)
 if channels is not None:
     ui.chart(
         charts.bars(
-            channels, lang, "label", "net_revenue", t("sales_by", lang, dim=t("channel", lang))
+            channels,
+            lang,
+            "label",
+            "net_revenue",
+            t("sales_by", lang, dim=t("channel", lang)),
+            axis="channel",
         ),
         "product-channels",
     )

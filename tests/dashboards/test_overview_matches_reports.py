@@ -56,7 +56,7 @@ def served(year_of_sales: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 def _report(report: str, settings: Settings) -> tuple[Period, dict[str, dict[str, Any]]]:
     """The report's period (the last complete one) and its sales overview figures by measure."""
-    spec = load_spec(find_spec(report))
+    spec = load_spec(find_spec(report, settings))
     with serving_connection(settings) as (con, version):
         snapshot = build_snapshot(spec, con, load_catalog(con), version, None)
     assert snapshot.period is not None
@@ -78,7 +78,7 @@ def test_the_overview_headline_gives_the_reports_figures_and_changes(
     assert overview.headline_period(filters) == period
 
     # The page's data: the same figures and bases, so the same growth.
-    srv = serving.current()
+    srv = serving.current(served)
     assert srv is not None
     headline = overview.page_data(srv, filters)["headline"]
     assert not isinstance(headline, serving.Missing)
