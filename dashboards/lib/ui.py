@@ -15,7 +15,7 @@ from dashboards.lib import filters as filter_state
 from dashboards.lib.filters import Filters, Options
 from dashboards.lib.queries.common import options
 from dashboards.lib.serving import Missing, Section, Serving, current
-from pipelines.i18n import STATUS, Lang, fmt_date, t
+from pipelines.i18n import STATUS, Lang, fmt_date, statuses, t
 from pipelines.settings import Settings
 
 Frame = pl.DataFrame  # for pages' isinstance checks on a Section
@@ -119,6 +119,15 @@ def _display(
         periods,
     )
     return shown.rename({c: columns.header(c, lang) for c in shown.columns})
+
+
+def translated(frame: pl.DataFrame, lang: Lang, *names: str) -> pl.DataFrame:
+    """Data values of `names` (a channel in a breakdown's label, ...) in the reader's language."""
+    return frame.with_columns(
+        pl.col(c).replace(statuses(frame[c].unique().to_list(), lang))
+        for c in names
+        if c in frame.columns
+    )
 
 
 def _xlsx(frame: pl.DataFrame) -> bytes:

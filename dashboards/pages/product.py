@@ -47,7 +47,7 @@ if channels is not None:
         ),
         "product-channels",
     )
-    ui.table(channels, f"product-{sku}-channels", lang)
+    ui.table(ui.translated(channels, lang, "label"), f"product-{sku}-channels", lang)
 st.subheader(t("stock_position", lang))
 stock = ui.usable(data["stock"], lang)
 if stock is not None:

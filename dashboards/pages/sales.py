@@ -73,7 +73,7 @@ if breakdown is not None:
         charts.bars(breakdown.head(20), lang, "label", "net_revenue", title, axis=dim),
         "sales-breakdown",
     )
-    ui.table(breakdown, f"sales-by-{dim}", lang)
+    ui.table(ui.translated(breakdown, lang, "label"), f"sales-by-{dim}", lang)
 
 st.subheader(t("comparison", lang))
 periods = ui.usable(data["periods"], lang)

@@ -16,7 +16,7 @@ import pytest
 from pandas.api.types import is_datetime64_any_dtype
 from streamlit.testing.v1 import AppTest
 
-from pipelines.i18n import CATALOGUE, STATUS, fmt_month, fmt_week, t
+from pipelines.i18n import CATALOGUE, STATUS, fmt_month, fmt_week, status, t
 from pipelines.settings import Settings
 from pipelines.warehouse import serving_path
 from tests.dashboards.conftest import open_page
@@ -159,6 +159,8 @@ def test_sales_trend_and_periods_read_as_weeks_and_months(with_data, mart_column
     assert not at.exception
     problems = _problems(at, lang, mart_columns)
     assert not problems, "\n".join(problems)
+    breakdown = at.dataframe[0].value  # by channel: the channels by their names, not codes
+    assert status("web", lang) in set(breakdown[t("label", lang)])
     trend = json.loads(at.get("plotly_chart")[0].proto.spec)
     first = trend["data"][0]["x"][0]
     assert re.fullmatch(r"\d{4}-W\d{2}" if grain == "week" else r"\d{4}(-\d{2}|年\d{1,2}月)", first)
