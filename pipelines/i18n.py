@@ -718,8 +718,62 @@ def fmt_period(kind: str, start: date, lang: str) -> str:
     """A report period: weeks as 2026-W32 (both languages), months 2026-08 / 2026年8月, days
     by fmt_date."""
     if kind == "week":
-        year, week, _ = start.isocalendar()
-        return f"{year}-W{week:02d}"
+        return fmt_week(start, lang)
     if kind == "month":
-        return f"{start.year}年{start.month}月" if lang == "zh" else f"{start:%Y-%m}"
+        return fmt_month(start, lang)
     return fmt_date(start, lang)
+
+
+# --- dashboard tables: headers of the columns the pages show, week and month labels -------
+
+CATALOGUE |= {
+    "cohort_size": ("Cohort size", "同期群人数"),
+    "repeat_purchase_rate": ("Repeat purchase rate", "复购率"),
+    "average_satisfaction": ("Average satisfaction", "平均满意度"),
+    "city": ("City", "城市"),
+    "r_score": ("Recency score", "最近购买评分"),
+    "f_score": ("Frequency score", "购买频次评分"),
+    "m_score": ("Monetary score", "消费金额评分"),
+    "score": ("Score", "评分"),
+    "month_end": ("Month", "月份"),
+    "units_sold_28d": ("Units sold, last 28 days", "近 28 天销售件数"),
+    "lead_time_days": ("Lead time (days)", "交货期（天）"),
+    "alert_reason": ("Why", "原因"),
+    "net_revenue_growth_vs_previous_pct": ("Net revenue vs previous", "净销售额较上期"),
+    "net_revenue_growth_vs_year_ago_pct": ("Net revenue vs year ago", "净销售额较去年同期"),
+    "orders_growth_vs_previous_pct": ("Orders vs previous", "订单数较上期"),
+    "orders_growth_vs_year_ago_pct": ("Orders vs year ago", "订单数较去年同期"),
+    "revenue_rank": ("Rank", "排名"),
+    "cumulative_revenue_share": ("Cumulative share", "累计占比"),
+    "skus": ("SKUs", "SKU 数"),
+    "unit_cost": ("Unit cost", "单位成本"),
+    "list_price": ("List price", "标价"),
+    "is_stockout": ("Out of stock", "缺货"),
+    "batch_id": ("Batch", "批次"),
+    "finished_at": ("Finished", "结束时间"),
+    "rows_released": ("Released", "已释放"),
+    "message": ("Message", "消息"),
+    "table_name": ("Table", "表"),
+    "reason_code": ("Reason code", "原因代码"),
+    "quarantine_id": ("Quarantine no.", "隔离编号"),
+    "source_row": ("Source row", "源文件行"),
+    "field": ("Field", "字段"),
+    "latest": ("Latest date", "最新日期"),
+    "amount": ("Amount", "金额"),
+    "rate": ("Rate", "比率"),
+}
+
+
+def fmt_week(value: date | datetime | None, lang: str) -> str:
+    """The ISO week holding `value` (2026-W32), the same in both languages."""
+    if value is None:
+        return "—"
+    year, week, _ = value.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def fmt_month(value: date | datetime | None, lang: str) -> str:
+    """The calendar month holding `value`: 2026-08, or 2026年8月 in Chinese."""
+    if value is None:
+        return "—"
+    return f"{value.year}年{value.month}月" if lang == "zh" else f"{value.year}-{value.month:02d}"

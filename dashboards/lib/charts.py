@@ -1,7 +1,9 @@
 """Plotly figures for the pages: each takes a result frame and the language, returns a figure.
 
 Hover text carries the formatted values (money with its sign, shares as percentages) so the
-chart answers "how much exactly" without a table next to it.
+chart answers "how much exactly" without a table next to it. Axis and legend titles are
+catalogue labels; weeks and months on an axis are labels (2026-W32, 2026-08 / 2026年8月), read
+in order on a category axis, and dates follow the language (pipelines.i18n.fmt_date).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboards.lib import columns
 from pipelines.i18n import STATUS, status, t
 
 MONEY_HOVER = "¥%{y:,.2f}"
@@ -37,25 +40,71 @@ def _layout(fig: go.Figure, title: str, **extra: object) -> go.Figure:
     return fig
 
 
+# d3 patterns of pipelines.i18n.fmt_date ("3 Aug 2026", "2026年8月3日") for date axes
+D3_DATE = {"en": "%-d %b %Y", "zh": "%Y年%-m月%-d日"}
+# the x column of a trend is `period`: what one holds follows the grain
+_GRAIN_KIND: dict[str, columns.Kind] = {"day": "date", "week": "week", "month": "month"}
+_GRAIN_TITLE = {"day": "date", "week": "week", "month": "month"}
+
+
+def _titles(
+    fig: go.Figure,
+    lang: str,
+    x: str | None = None,
+    y: str | None = None,
+    legend: str | None = None,
+) -> go.Figure:
+    """Axis and legend titles: catalogue labels of the given keys."""
+    if x:
+        fig.update_xaxes(title=t(x, lang))
+    if y:
+        fig.update_yaxes(title=t(y, lang))
+    if legend:
+        fig.update_layout(legend_title_text=t(legend, lang))
+    return fig
+
+
+def _time_axis(
+    fig: go.Figure, frame: pl.DataFrame, column: str, lang: str, kind: columns.Kind | None = None
+) -> list:
+    """The x values of a time column, and the axis set for them: weeks and months as labels
+    on a category axis in time order, dates in the language's date format."""
+    periods = {column: kind} if kind else None
+    found = columns.kind(column, frame[column].dtype, periods)
+    if found in ("week", "month"):
+        order = columns.labelled(frame[column].drop_nulls().unique().sort(), column, lang, periods)
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
+    elif found in ("date", "timestamp"):
+        pattern = D3_DATE["zh" if lang == "zh" else "en"]
+        fig.update_xaxes(tickformat=pattern, hoverformat=pattern)
+    return columns.labelled(frame[column], column, lang, periods)
+
+
 def _label(value: object, lang: str) -> str:
     return status(value, lang) if str(value) in STATUS else ("—" if value is None else str(value))
 
 
 def trend(
-    frame: pl.DataFrame, lang: str, measures: Sequence[str] = ("net_revenue",), title: str = ""
+    frame: pl.DataFrame,
+    lang: str,
+    measures: Sequence[str] = ("net_revenue",),
+    title: str = "",
+    grain: str = "day",
 ) -> go.Figure:
-    """Lines over `period` for money measures."""
+    """Lines over `period` (a day, week or month, as `grain` says) for money measures."""
     fig = go.Figure()
+    x = _time_axis(fig, frame, "period", lang, _GRAIN_KIND.get(grain, "date"))
     for measure in measures:
         fig.add_trace(
             go.Scatter(
-                x=frame["period"].to_list(),
+                x=x,
                 y=frame[measure].to_list(),
                 mode="lines+markers",
                 name=t(measure, lang),
                 hovertemplate=f"{MONEY_HOVER}<extra>{t(measure, lang)}</extra>",
             )
         )
+    _titles(fig, lang, x=_GRAIN_TITLE.get(grain, "date"), y="amount")
     return _layout(fig, title or t("trend", lang))
 
 
@@ -67,8 +116,12 @@ def bars(
     title: str,
     money: bool = True,
     horizontal: bool = True,
+    axis: str | None = None,
 ) -> go.Figure:
-    """One bar per row (a breakdown), biggest first, labels translated when they are enums."""
+    """One bar per row (a breakdown), biggest first, labels translated when they are enums.
+
+    The axes are titled with the catalogue labels of `axis` (default: the `label` column)
+    and of `value`."""
     labels = [_label(v, lang) for v in frame[label].to_list()]
     values = frame[value].to_list()
     hover = ("¥%{x:,.2f}" if horizontal else MONEY_HOVER) if money else "%{x:,}"
@@ -86,6 +139,9 @@ def bars(
     fig = go.Figure(bar)
     if horizontal:
         fig.update_yaxes(autorange="reversed")
+        _titles(fig, lang, x=value, y=axis or label)
+    else:
+        _titles(fig, lang, x=axis or label, y=value)
     return _layout(fig, title, hovermode="closest")
 
 
@@ -106,6 +162,7 @@ def comparison(frame: pl.DataFrame, lang: str, measure: str = "net_revenue") -> 
             marker_color=["#b0bec5", "#90a4ae", "#1f77b4"],
         )
     )
+    _titles(fig, lang, x="period", y=measure)
     return _layout(fig, t("comparison", lang) + " · " + t(measure, lang), hovermode="closest")
 
 
@@ -115,11 +172,12 @@ def lines_by(
     """One line per value of `group` (warehouse, stage, ...)."""
     fig = go.Figure()
     fmt = "%{y:.1%}" if percent else "%{y:,.2f}"
+    _time_axis(fig, frame, x, lang)
     for key in frame[group].unique(maintain_order=True).to_list():
         part = frame.filter(pl.col(group) == key) if key is not None else frame
         fig.add_trace(
             go.Scatter(
-                x=part[x].to_list(),
+                x=columns.labelled(part[x], x, lang),
                 y=part[y].to_list(),
                 mode="lines+markers",
                 name=_label(key, lang),
@@ -128,16 +186,18 @@ def lines_by(
         )
     if percent:
         fig.update_yaxes(tickformat=".0%")
+    _titles(fig, lang, x=x, y=y, legend=group)
     return _layout(fig, title)
 
 
 def rates(frame: pl.DataFrame, lang: str, x: str, measures: Sequence[str], title: str) -> go.Figure:
     """Several rates (0-1) over time on one percentage axis."""
     fig = go.Figure()
+    days = _time_axis(fig, frame, x, lang)
     for measure in measures:
         fig.add_trace(
             go.Scatter(
-                x=frame[x].to_list(),
+                x=days,
                 y=frame[measure].to_list(),
                 mode="lines+markers",
                 name=t(measure, lang),
@@ -145,6 +205,7 @@ def rates(frame: pl.DataFrame, lang: str, x: str, measures: Sequence[str], title
             )
         )
     fig.update_yaxes(tickformat=".0%")
+    _titles(fig, lang, x=x, y="rate")
     return _layout(fig, title)
 
 
@@ -153,13 +214,13 @@ def heatmap(
 ) -> go.Figure:
     """A matrix (cohort x months since first order; segment x segment)."""
     wide = frame.pivot(on=x, index=y, values=z, aggregate_function="sum", sort_columns=True)
-    columns = [c for c in wide.columns if c != y]
-    rows = [_label(v, lang) for v in wide[y].to_list()]
+    cells = [c for c in wide.columns if c != y]
+    rows = [_label(v, lang) for v in columns.labelled(wide[y], y, lang)]
     fmt = ".0%" if percent else ","
     fig = go.Figure(
         go.Heatmap(
-            z=wide.select(columns).to_numpy().tolist(),
-            x=[_label(c, lang) for c in columns],
+            z=wide.select(cells).to_numpy().tolist(),
+            x=[_label(c, lang) for c in cells],
             y=rows,
             colorscale="Blues",
             texttemplate=f"%{{z:{fmt}}}",
@@ -168,6 +229,7 @@ def heatmap(
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
+    _titles(fig, lang, x=x, y=y)
     return _layout(fig, title, hovermode="closest")
 
 
@@ -185,6 +247,7 @@ def stacked(
                 hovertemplate=f"%{{x}}: %{{y:,}}<extra>{_label(part, lang)}</extra>",
             )
         )
+    _titles(fig, lang, x=label, y="units", legend="age_bucket")
     return _layout(fig, title, barmode="stack", hovermode="closest")
 
 
@@ -259,7 +322,10 @@ def forecast_bands(
             hovertemplate=f"%{{y:,}}<extra>{t('actual_demand', lang)}</extra>",
         )
     )
-    fig.update_yaxes(title=t("units", lang), rangemode="tozero")
+    fig.update_yaxes(rangemode="tozero")
+    pattern = D3_DATE["zh" if lang == "zh" else "en"]
+    fig.update_xaxes(tickformat=pattern, hoverformat=pattern)
+    _titles(fig, lang, x="date", y="units")
     return _layout(fig, title)
 
 
@@ -282,6 +348,7 @@ def grouped_bars(
     if percent:
         fig.update_yaxes(tickformat=".0%")
     fig.update_xaxes(type="category")
+    _titles(fig, lang, x=x, y=y, legend=group)
     return _layout(fig, title, barmode="group", hovermode="closest")
 
 
@@ -299,4 +366,5 @@ def changes(frame: pl.DataFrame, lang: str, label: str, value: str, title: str) 
     )
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickformat="+.0%", zeroline=True)
+    _titles(fig, lang, x=value, y=label)
     return _layout(fig, title, hovermode="closest")

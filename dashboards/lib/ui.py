@@ -10,12 +10,12 @@ import polars as pl
 import polars.selectors as cs
 import streamlit as st
 
+from dashboards.lib import columns, session
 from dashboards.lib import filters as filter_state
-from dashboards.lib import session
 from dashboards.lib.filters import Filters, Options
 from dashboards.lib.queries.common import options
 from dashboards.lib.serving import Missing, Section, Serving, current
-from pipelines.i18n import CATALOGUE, STATUS, Lang, fmt_date, t
+from pipelines.i18n import STATUS, Lang, fmt_date, statuses, t
 from pipelines.settings import Settings
 
 Frame = pl.DataFrame  # for pages' isinstance checks on a Section
@@ -103,15 +103,31 @@ def chart(fig: go.Figure, key: str) -> None:
     st.plotly_chart(fig, key=key, config={"displaylogo": False})
 
 
-def _display(frame: pl.DataFrame, lang: Lang) -> pl.DataFrame:
-    """Enum values translated, decimals to two places, headers in the reader's language."""
+def _display(
+    frame: pl.DataFrame, lang: Lang, periods: columns.Periods | None = None
+) -> pl.DataFrame:
+    """Enum values translated, weeks and months as labels, decimals to two places, headers in
+    the reader's language (`periods` names the kind of a column its name does not tell)."""
     mapping = {value: names[1 if lang == "zh" else 0] for value, names in STATUS.items()}
-    shown = frame.with_columns(
-        pl.col(column).cast(pl.Utf8).replace(mapping)
-        for column in STATUS_COLUMNS
-        if column in frame.columns
-    ).with_columns(cs.float().round(2))
-    return shown.rename({c: t(c, lang) for c in shown.columns if c in CATALOGUE})
+    shown = columns.as_labels(
+        frame.with_columns(
+            pl.col(column).cast(pl.Utf8).replace(mapping)
+            for column in STATUS_COLUMNS
+            if column in frame.columns
+        ).with_columns(cs.float().round(2)),
+        lang,
+        periods,
+    )
+    return shown.rename({c: columns.header(c, lang) for c in shown.columns})
+
+
+def translated(frame: pl.DataFrame, lang: Lang, *names: str) -> pl.DataFrame:
+    """Data values of `names` (a channel in a breakdown's label, ...) in the reader's language."""
+    return frame.with_columns(
+        pl.col(c).replace(statuses(frame[c].unique().to_list(), lang))
+        for c in names
+        if c in frame.columns
+    )
 
 
 def _xlsx(frame: pl.DataFrame) -> bytes:
@@ -120,15 +136,18 @@ def _xlsx(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def table(frame: pl.DataFrame, name: str, lang: Lang, height: int | None = None) -> None:
-    """A table with CSV and Excel downloads of exactly what it shows."""
-    shown = _display(frame, lang)
-    # Thousands separators and at most two decimals for every number column.
-    numbers = {
-        column: st.column_config.NumberColumn(format="localized")
-        for column in shown.select(cs.numeric()).columns
-    }
-    st.dataframe(shown, hide_index=True, height=height or "auto", column_config=numbers)
+def table(
+    frame: pl.DataFrame,
+    name: str,
+    lang: Lang,
+    height: int | None = None,
+    periods: columns.Periods | None = None,
+) -> None:
+    """A table with CSV and Excel downloads of what it shows: the same headers and labels,
+    the numbers and dates as values (the grid formats them: money, counts, rates, dates)."""
+    shown = _display(frame, lang, periods)
+    formats = columns.config(frame, lang, periods)
+    st.dataframe(shown, hide_index=True, height=height or "auto", column_config=formats)
     left, right, _ = st.columns([1, 1, 8])
     left.download_button(
         t("download_csv", lang),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from dashboards.lib import charts, ui
@@ -34,8 +35,9 @@ ui.table(info, f"customer-{customer_id}", lang)
 
 history = ui.usable(data["history"], lang)
 if history is not None:
-    scores = history.unpivot(
-        index="month_end", on=["r_score", "f_score", "m_score"], variable_name="score"
+    names = {score: t(score, lang) for score in ("r_score", "f_score", "m_score")}
+    scores = history.unpivot(index="month_end", on=list(names), variable_name="score").with_columns(
+        pl.col("score").replace(names)
     )
     ui.chart(
         charts.lines_by(scores, lang, "month_end", "value", "score", t("rfm_segments", lang)),

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboards.lib import charts, ui
 from dashboards.lib.queries import overview
 from dashboards.lib.serving import Missing
-from pipelines.i18n import fmt_date, fmt_delta_pct, fmt_int, fmt_money, fmt_pct, status, t
+from pipelines.i18n import fmt_delta_pct, fmt_int, fmt_money, fmt_pct, fmt_week, status, t
 
 ctx = ui.context(used=("date_range", "channel", "warehouse", "region", "category"))
 lang = ctx.lang
@@ -98,7 +98,7 @@ if isinstance(slow, pl.DataFrame) and not slow.is_empty():
         t(
             "alert_slow_stage",
             lang,
-            week=fmt_date(row["week_start"], lang),
+            week=fmt_week(row["week_start"], lang),
             stage=status(row["stage"], lang),
             share=fmt_pct(row["cycle_share"], lang),
         )

@@ -38,11 +38,16 @@ channels = ui.usable(data["channels"], lang)
 if channels is not None:
     ui.chart(
         charts.bars(
-            channels, lang, "label", "net_revenue", t("sales_by", lang, dim=t("channel", lang))
+            channels,
+            lang,
+            "label",
+            "net_revenue",
+            t("sales_by", lang, dim=t("channel", lang)),
+            axis="channel",
         ),
         "product-channels",
     )
-    ui.table(channels, f"product-{sku}-channels", lang)
+    ui.table(ui.translated(channels, lang, "label"), f"product-{sku}-channels", lang)
 st.subheader(t("stock_position", lang))
 stock = ui.usable(data["stock"], lang)
 if stock is not None:

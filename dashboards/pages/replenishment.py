@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import polars as pl
 import streamlit as st
 
 from dashboards.lib import charts, ui
@@ -24,15 +23,6 @@ if isinstance(data["reorder"], ui.Missing):
     st.stop()
 
 
-def _translated(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
-    """Class and status values of the plan in the reader's language."""
-    return frame.with_columns(
-        pl.col(c).replace(statuses(frame[c].unique().to_list(), lang))
-        for c in columns
-        if c in frame.columns
-    )
-
-
 st.subheader(t("reorder_list", lang))
 reorder = data["reorder"]
 if isinstance(reorder, ui.Frame) and reorder.is_empty():
@@ -42,7 +32,7 @@ elif isinstance(reorder, ui.Frame):
     cols[0].metric(t("lines_to_order", lang), fmt_int(reorder["needs_order"].sum(), lang))
     cols[1].metric(t("units_to_order", lang), fmt_int(reorder["order_qty"].sum(), lang))
     cols[2].metric(t("late_orders", lang), fmt_int(reorder["is_late"].sum(), lang))
-    shown = _translated(reorder.drop("warehouse_id"), "demand_class")
+    shown = ui.translated(reorder.drop("warehouse_id"), lang, "demand_class")
     ui.table(shown, "replenishment-reorder", lang)
 
 st.subheader(t("transfer_list", lang))
@@ -121,4 +111,5 @@ else:
                     ),
                     f"replenishment-accuracy-{metric}",
                 )
-        ui.table(_translated(scores, "demand_class", "scope"), "replenishment-accuracy", lang)
+        shown = ui.translated(scores, lang, "demand_class", "scope")
+        ui.table(shown, "replenishment-accuracy", lang)

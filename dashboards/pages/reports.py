@@ -26,12 +26,6 @@ st.title(t("page_reports", lang))
 ui.data_as_of(ctx)
 
 
-def _translated(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.col(c).replace(statuses(frame[c].unique().to_list(), lang)) for c in columns
-    )
-
-
 def _label(key: str) -> str:
     snap = by_key[key]
     return f"{snap.manifest.get('title') or snap.report} · {snap.period} · v{snap.version}"
@@ -43,7 +37,7 @@ def show_archive() -> None:
         return
     st.subheader(t("snapshots", lang))
     table = reports.snapshot_table(snapshots)
-    ui.table(_translated(table, "delivery_status"), "reports-archive", lang)
+    ui.table(ui.translated(table, lang, "delivery_status"), "reports-archive", lang)
     key = st.selectbox(
         t("open_snapshot", lang), options=list(by_key), format_func=_label, key="reports_open"
     )
@@ -73,7 +67,7 @@ def show_snapshot(key: str) -> None:
     if sent.is_empty():
         st.caption(t("no_deliveries", lang))
     else:
-        ui.table(_translated(sent, "status"), f"reports-deliveries-{snap.report}", lang)
+        ui.table(ui.translated(sent, lang, "status"), f"reports-deliveries-{snap.report}", lang)
     st.markdown(f"**{t('downloads', lang)}**")
     found = reports.files(snap)
     cols = st.columns(min(len(found), 6) or 1)

@@ -57,7 +57,10 @@ trend = ui.usable(data["trend"], lang)
 if trend is not None:
     left, right = st.columns([2, 1])
     with left:
-        ui.chart(charts.trend(trend, lang, ("net_revenue", "gross_margin")), "sales-trend")
+        ui.chart(
+            charts.trend(trend, lang, ("net_revenue", "gross_margin"), grain=grain),
+            "sales-trend",
+        )
     with right:
         if comparison is not None:
             ui.chart(charts.comparison(comparison, lang), "sales-comparison")
@@ -67,14 +70,17 @@ breakdown = ui.usable(data["breakdown"], lang)
 if breakdown is not None:
     title = t("sales_by", lang, dim=t(dim, lang))
     ui.chart(
-        charts.bars(breakdown.head(20), lang, "label", "net_revenue", title), "sales-breakdown"
+        charts.bars(breakdown.head(20), lang, "label", "net_revenue", title, axis=dim),
+        "sales-breakdown",
     )
-    ui.table(breakdown, f"sales-by-{dim}", lang)
+    ui.table(ui.translated(breakdown, lang, "label"), f"sales-by-{dim}", lang)
 
 st.subheader(t("comparison", lang))
 periods = ui.usable(data["periods"], lang)
 if periods is not None:
-    ui.table(periods, "sales-periods", lang)
+    # sales_periods holds weeks beside a daily trend, else the trend's own grain
+    kind = "week" if grain == "day" else grain
+    ui.table(periods, "sales-periods", lang, periods={"period_start": kind})
 
 st.subheader(t("drill_down", lang))
 category = st.selectbox(
@@ -88,7 +94,10 @@ if category is not None and "drill" in data:
     drill = ui.usable(data["drill"], lang)
     if drill is not None:
         title = t("products_in_category", lang, category=category)
-        ui.chart(charts.bars(drill, lang, "label", "net_revenue", title), "sales-drill")
+        ui.chart(
+            charts.bars(drill, lang, "label", "net_revenue", title, axis="product"),
+            "sales-drill",
+        )
         ui.table(drill, "sales-drill", lang)
         labels = dict(zip(drill["key"].to_list(), drill["label"].to_list(), strict=True))
         sku = st.selectbox(

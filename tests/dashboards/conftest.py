@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from pipelines.assets.forecasting import run_forecasting
 from pipelines.reports.runner import find_spec, run_report
@@ -25,6 +26,19 @@ APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 # Two weeks of the fixture business with sales in both (the compare view needs two).
 REPORT_WEEKS = ("2026-W07", "2026-W09")
 BEFORE_PLAN = "before_plan"
+TIMEOUT = 60
+
+
+def open_page(page: str, **query: str | list[str]) -> AppTest:
+    """The app run with `query` in its URL, switched to `page` (AppTest runs it without app.py)."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page != "pages/overview.py":
+        at.switch_page(page)
+        at.run()
+    return at
 
 
 @pytest.fixture(scope="session")

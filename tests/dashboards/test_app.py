@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards.lib import ui
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import publish, serving_path
-from tests.dashboards.conftest import APP
+from tests.dashboards.conftest import open_page as _open
 from tests.fixtures.out_of_order import add_order_shipped_before_approval
 from tests.fixtures.warehouse import dbt_build_selected
 
@@ -28,18 +28,6 @@ PAGES = [
     "pages/replenishment.py",
     "pages/reports.py",
 ]
-TIMEOUT = 60
-
-
-def _open(page: str, **query: str | list[str]) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    if page != "pages/overview.py":
-        at.switch_page(page)
-        at.run()
-    return at
 
 
 def _infos(at: AppTest) -> str:
