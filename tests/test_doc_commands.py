@@ -135,7 +135,10 @@ def _serve_until_it_answers(argv: list[str], cwd: Path, env: dict[str, str]) -> 
         server.wait(timeout=30)
 
 
-@pytest.mark.xdist_group("doc_commands")
+# One group with tests/test_build.py: its `orderlens build` rewrites the dbt project's
+# target/partial_parse.msgpack with its own warehouse path, which a concurrent build test
+# would then fail to reuse.
+@pytest.mark.xdist_group("build")
 def test_every_command_the_docs_show_runs(tmp_path: Path, smtp_inbox: Inbox) -> None:
     commands = sorted(shown_commands(), key=lambda shown: _step(shown[1]))
     checkout = tmp_path / "orderlens"
