@@ -671,6 +671,15 @@ REPORT_CATALOGUE: dict[str, tuple[str, str]] = {
         "{name}: {measure} {value}, {change} on {before} (none then)",
         "{name}：{measure} {value}，较{before} {change}（上期为零）",
     ),
+    "points": ("{value} pp", "{value}个百分点"),
+    "mover_sentence_points": (
+        "{name}: {measure} {value}, {change} on {before}",
+        "{name}：{measure} {value}，较{before} {change}",
+    ),
+    "mover_sentence_new": (
+        "{name}: {measure} {value}, none {before}",
+        "{name}：{measure} {value}（{before}无）",
+    ),
     "summary_figure": (
         "{label} {value} ({change} on {before})",
         "{label} {value}（较{before} {change}）",

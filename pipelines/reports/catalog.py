@@ -71,11 +71,16 @@ class _Validator:
     def measure(self, mart: str, measure: Measure) -> None:
         if not self.column(mart, measure.column, f"{measure.where}.column"):
             return
-        if measure.agg in ("sum", "avg") and not self.catalog.is_numeric(mart, measure.column):
-            numeric = tuple(
-                c for c in self.catalog.columns(mart) if self.catalog.is_numeric(mart, c)
-            )
-            self.fail(f"{measure.where}.column", f"{measure.agg} needs a number column", numeric)
+        numbers = {"column": measure.column} if measure.agg in ("sum", "avg") else {}
+        if measure.agg == "ratio":
+            numbers = {"numerator": measure.numerator, "denominator": measure.denominator}
+        numeric = tuple(c for c in self.catalog.columns(mart) if self.catalog.is_numeric(mart, c))
+        for part, column in numbers.items():
+            where = f"{measure.where}.{part}"
+            if column is None or not self.column(mart, column, where):
+                continue
+            if column not in numeric:
+                self.fail(where, f"{measure.agg} needs a number column", numeric)
 
     def filters(self, mart: str, filters: tuple[Filter, ...]) -> None:
         for flt in filters:

@@ -33,10 +33,15 @@ def _shown(data: pl.DataFrame, column: str, names: Names, language: str) -> list
 
 
 def build_figure(
-    section: Section, frame: pl.DataFrame, language: str, names: Names | None = None
+    section: Section,
+    frame: pl.DataFrame,
+    language: str,
+    names: Names | None = None,
+    shares: bool = False,
 ) -> go.Figure | None:
     """The section's chart (None for a table section): axis titles, legends and category
-    names from the catalogue and the spec's labels, never the marts' column names."""
+    names from the catalogue and the spec's labels, never the marts' column names; with
+    `shares` (every measure a rate or share) the values read as percentages."""
     if section.chart == "table":
         return None
     names = names or Names()
@@ -99,6 +104,10 @@ def build_figure(
         if data.schema[x].is_temporal():  # the ticks' dates in the report's language too
             fig.update_xaxes(tickformat="%-m月%-d日" if language == "zh" else "%-d %b")
         fig.update_yaxes(title_text=y_title)
+        if shares and section.chart != "heatmap":
+            fig.update_yaxes(tickformat=".0%")
+    if shares and section.chart == "heatmap":
+        fig.update_traces(colorbar_tickformat=".0%")
     if section.chart == "stacked_bar":
         fig.update_layout(legend_title_text=column_label(section.dimensions[1], language))
     fig.update_layout(
@@ -113,8 +122,11 @@ def build_figure(
     return fig
 
 
-def check_not_blank(section: Section, frame: pl.DataFrame, figure: go.Figure | None) -> None:
-    """Fail loudly when a section has no rows, no values, or a chart with nothing drawn."""
+def check_not_blank(
+    section: Section, frame: pl.DataFrame, figure: go.Figure | None, shares: bool = False
+) -> None:
+    """Fail loudly when a section has no rows, no values, or a chart with nothing drawn (a
+    rate of 0% is drawn: it is news, not a blank)."""
     if frame.height == 0:
         raise EmptyReport(f"section {section.id!r} of {section.mart} has no rows for the period")
     values = as_float(frame).select(m.alias for m in section.measures)
@@ -127,7 +139,9 @@ def check_not_blank(section: Section, frame: pl.DataFrame, figure: go.Figure | N
         for attr in ("y", "values", "z"):
             points = getattr(trace, attr, None)
             if points is not None:
-                drawn += sum(1 for v in _flatten(points) if v is not None and v == v and v != 0)
+                drawn += sum(
+                    1 for v in _flatten(points) if v is not None and v == v and (shares or v != 0)
+                )
     if drawn == 0:
         raise EmptyReport(f"section {section.id!r}: the {section.chart} chart came out blank")
 

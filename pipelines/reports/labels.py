@@ -38,6 +38,8 @@ def measure_kind(measure: Measure, section: Section, catalog: Catalog) -> str:
     share (rates and shares beside their numerator), hours, or another number."""
     if measure.agg in ("count", "count_distinct"):
         return COUNT
+    if measure.agg == "ratio":
+        return SHARE
     column_type = catalog.columns(section.mart).get(measure.column, "").upper()
     if column_type.startswith("DECIMAL"):
         return MONEY
@@ -126,7 +128,7 @@ def fmt_change(change: float | None, kind: str, names: Names, language: str) -> 
     if change is None:
         return "—"
     if kind == SHARE:  # a change of a share is in percentage points
-        return f"{_sign(change)}{abs(change) * 100:.1f} pp"
+        return _sign(change) + t("points", language, value=f"{abs(change) * 100:.1f}")
     return _sign(change) + fmt_value(abs(change), kind, names, language)
 
 

@@ -35,6 +35,10 @@ def _measure_sql(measure: Measure, columns: dict[str, str]) -> str:
     column = _ident(measure.column, columns)
     if measure.agg == "count_distinct":
         expr = f"count(distinct {column})"
+    elif measure.agg == "ratio":
+        numerator = _ident(measure.numerator or "", columns)
+        denominator = _ident(measure.denominator or "", columns)
+        expr = f"cast(sum({numerator}) as double) / nullif(sum({denominator}), 0)"
     else:
         expr = f"{_AGG[measure.agg]}({column})"
     return f"{expr} as {_ident(measure.alias, {measure.alias})}"

@@ -21,7 +21,7 @@ import polars as pl
 from pipelines.periods import Period, growth
 from pipelines.reports.catalog import Catalog
 from pipelines.reports.charts import as_float, build_figure, check_not_blank
-from pipelines.reports.labels import NUMBER, Names, load_names, measure_kind, value_label
+from pipelines.reports.labels import NUMBER, SHARE, Names, load_names, measure_kind, value_label
 from pipelines.reports.query import fetch, section_sql, totals_sql
 from pipelines.reports.spec import Filter, Measure, Section, Spec
 
@@ -78,14 +78,17 @@ class Mover:
     measure: str
     label: str  # the measure's label in the report's language
     kind: str
-    current: float
-    previous: float
-    # Its share of the total change: change / |the section's total in the previous period|,
-    # i.e. the percentage points of the total's growth this value accounts for.
+    current: float | None  # a rate has none where its denominator is 0
+    previous: float | None
+    # Its share of the total change: for a sum, change / |the section's total in the previous
+    # period|, i.e. the percentage points of the total's growth this value accounts for; for
+    # a rate, the same by the change of its numerator at its old rate (rate_contributions).
     contribution: float
 
     @property
-    def change(self) -> float:
+    def change(self) -> float | None:
+        if self.current is None or self.previous is None:
+            return None
         return self.current - self.previous
 
 
@@ -238,9 +241,95 @@ def _figures(
 
 
 def _rankable(section: Section) -> Measure | None:
-    """The first measure whose total is the sum of its parts (a sum or a count): a mean, a
-    minimum or a maximum of a group does not add up to the total, so it is not ranked."""
-    return next((m for m in section.measures if m.agg in ("sum", "count")), None)
+    """The first measure whose change adds up to the change of the total: a sum or a count
+    (its parts' changes), or a ratio (its parts' changes of the numerator at the old rate). A
+    mean, a median, a minimum or a maximum of a group does not, so it is not ranked."""
+    return next((m for m in section.measures if m.agg in ("sum", "count", "ratio")), None)
+
+
+def sum_contributions(now: pl.DataFrame, before: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per key of two periods' (key, value) frames: current, previous (0 where absent) and
+    the contribution, the key's change over |the total of the period before| (the share of
+    the total's growth it accounts for; over the current total when there was none)."""
+    base = abs(float(before["value"].sum() or 0.0)) or abs(float(now["value"].sum() or 0.0))
+    return (
+        now.lazy()
+        .select(pl.col(key).cast(pl.String), pl.col("value").alias("current"))
+        .join(
+            before.lazy().select(pl.col(key).cast(pl.String), pl.col("value").alias("previous")),
+            on=key,
+            how="full",
+            coalesce=True,
+            nulls_equal=True,
+        )
+        .with_columns(pl.col("current", "previous").fill_null(0.0))
+        .filter(pl.col("current") != pl.col("previous"))
+        .with_columns(
+            ((pl.col("current") - pl.col("previous")) / (base or 1.0)).alias("contribution")
+        )
+        .collect()
+    )
+
+
+def rate_contributions(now: pl.DataFrame, before: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per key of two periods' (key, numerator, denominator) frames: its rate now and before,
+    and its contribution to the change of the total rate, by the change of its numerator at
+    its old rate:
+
+        (numerator_now - old_rate x denominator_now) / total denominator_now / |old total rate|
+
+    i.e. how far the total rate moved because this key's own rate moved, as a share of the old
+    total rate (comparable with a sum's contribution). A key with no denominator before is
+    held to the old total rate; what is left of the total's change is the shift of volume
+    between keys, which no key owns."""
+    parts = ("numerator", "denominator")
+    old_total = float(before["denominator"].sum() or 0.0)
+    now_total = float(now["denominator"].sum() or 0.0)
+    if old_total == 0 or now_total == 0:
+        return pl.DataFrame(
+            schema={
+                key: pl.String,
+                "current": pl.Float64,
+                "previous": pl.Float64,
+                "contribution": pl.Float64,
+            }
+        )
+    old_rate = float(before["numerator"].sum() or 0.0) / old_total
+    rate = pl.col("numerator") / pl.when(pl.col("denominator") != 0).then(pl.col("denominator"))
+    joined = (
+        now.lazy()
+        .select(pl.col(key).cast(pl.String), *parts)
+        .join(
+            before.lazy().select(pl.col(key).cast(pl.String), *parts),
+            on=key,
+            how="full",
+            coalesce=True,
+            nulls_equal=True,
+            suffix="_before",
+        )
+        .with_columns(pl.col(*parts, "numerator_before", "denominator_before").fill_null(0.0))
+        .with_columns(
+            rate.alias("current"),
+            (
+                pl.col("numerator_before")
+                / pl.when(pl.col("denominator_before") != 0).then(pl.col("denominator_before"))
+            ).alias("previous"),
+        )
+        .with_columns(
+            (
+                (
+                    pl.col("numerator")
+                    - pl.col("previous").fill_null(old_rate) * pl.col("denominator")
+                )
+                / now_total
+                / (abs(old_rate) or 1.0)
+            ).alias("contribution")
+        )
+        .filter(pl.col("contribution").abs() > 1e-12)
+        .select(key, "current", "previous", "contribution")
+        .collect()
+    )
+    return joined
 
 
 def _movers(
@@ -251,34 +340,29 @@ def _movers(
     names: Names,
     language: str,
 ) -> list[Mover]:
-    """Per value of the section's first dimension: its change against the previous period
+    """Per value of the section's first dimension: its figure now and in the previous period
     and its contribution to the change of the section's total."""
     measure = _rankable(section)
     if measure is None:
         return []
+    key = section.dimensions[0]
+    if measure.agg == "ratio":
+        summed = {
+            "numerator": Measure(measure.numerator or "", "sum", measure.label),
+            "denominator": Measure(measure.denominator or "", "sum", measure.label),
+        }
+    else:
+        summed = {"value": measure}
     whole = dataclasses.replace(
-        section, limit=None, sort=(), dimensions=section.dimensions[:1], measures=(measure,)
+        section, limit=None, sort=(), dimensions=(key,), measures=tuple(summed.values())
     )
-    key = whole.dimensions[0]
-    alias = measure.alias
-    now = as_float(fetch(con, *section_sql(whole, catalog, period)))
-    before = as_float(fetch(con, *section_sql(whole, catalog, period.previous())))
-    base = abs(float(before[alias].sum() or 0.0)) or abs(float(now[alias].sum() or 0.0)) or 1.0
-    joined = (
-        now.lazy()
-        .select(pl.col(key).cast(pl.String), pl.col(alias).alias("current"))
-        .join(
-            before.lazy().select(pl.col(key).cast(pl.String), pl.col(alias).alias("previous")),
-            on=key,
-            how="full",
-            coalesce=True,
-            nulls_equal=True,
-        )
-        .with_columns(pl.col("current", "previous").fill_null(0.0))
-        .filter(pl.col("current") != pl.col("previous"))
-        .with_columns(((pl.col("current") - pl.col("previous")) / base).alias("contribution"))
-        .collect()
-    )
+
+    def values(dated: Period) -> pl.DataFrame:
+        frame = as_float(fetch(con, *section_sql(whole, catalog, dated)))
+        return frame.select(key, *(pl.col(m.alias).alias(name) for name, m in summed.items()))
+
+    now, before = values(period), values(period.previous())
+    contributions = rate_contributions if measure.agg == "ratio" else sum_contributions
     kind = measure_kind(measure, section, catalog)
     return [
         Mover(
@@ -286,14 +370,14 @@ def _movers(
             dimension=key,
             key=row[key],
             name=value_label(key, row[key], names, language),
-            measure=alias,
+            measure=measure.alias,
             label=measure.label.get(language),
             kind=kind,
             current=row["current"],
             previous=row["previous"],
             contribution=row["contribution"],
         )
-        for row in joined.iter_rows(named=True)
+        for row in contributions(now, before, key).iter_rows(named=True)
     ]
 
 
@@ -317,8 +401,9 @@ def compute_snapshot(
             kinds[(section.id, measure.alias)] = measure_kind(measure, section, catalog)
         dated = period if section.date_column else None
         frame = fetch(con, *section_sql(section, catalog, dated))
-        figure = build_figure(section, frame, spec.language, names)
-        check_not_blank(section, frame, figure)
+        shares = all(kinds[(section.id, m.alias)] == SHARE for m in section.measures)
+        figure = build_figure(section, frame, spec.language, names, shares)
+        check_not_blank(section, frame, figure, shares)
         aliases = chosen.get(section.id, [])
         figures = _figures(con, section, aliases, catalog, period, spec.language) if aliases else []
         results.append(SectionResult(section, frame, figure, figures))

@@ -23,7 +23,8 @@ KINDS = ("report", "alert")
 PERIODS = ("day", "week", "month")
 LANGUAGES = LANGS  # a report is written in a language the catalogue has
 CHARTS = ("line", "bar", "stacked_bar", "pie", "table", "heatmap")
-AGGREGATIONS = ("sum", "avg", "min", "max", "count", "count_distinct")
+# ratio: sum(numerator) / sum(denominator), the one right way to add up a rate over rows.
+AGGREGATIONS = ("sum", "avg", "min", "max", "count", "count_distinct", "ratio")
 FILTER_OPS = ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "not_null")
 ALERT_OPS = ("above", "below", "grew", "rose_above_baseline")
 MAX_LIMIT = 10_000
@@ -61,11 +62,16 @@ class Measure:
     agg: str
     label: Text
     where: str = ""
+    # A ratio's parts: the rate `column` is sum(numerator) / sum(denominator) over the rows,
+    # as the mart defines it row by row (every rate sits beside its numerator and denominator).
+    numerator: str | None = None
+    denominator: str | None = None
 
     @property
     def alias(self) -> str:
-        """Output column name: the mart's own name when summed, else prefixed by the agg."""
-        return self.column if self.agg == "sum" else f"{self.agg}_{self.column}"
+        """Output column name: the mart's own name when summed or a ratio, else prefixed by
+        the agg."""
+        return self.column if self.agg in ("sum", "ratio") else f"{self.agg}_{self.column}"
 
 
 @dataclass(frozen=True)
@@ -314,11 +320,18 @@ def _filter(check: _Checker, raw: Any, where: str) -> Filter:
 def _measure(check: _Checker, raw: Any, where: str) -> Measure:
     if isinstance(raw, str):
         raw = {"column": raw}
-    data = check.mapping(raw, where, ("column", "agg", "label"))
+    data = check.mapping(raw, where, ("column", "agg", "label", "numerator", "denominator"))
     column = check.identifier(data.get("column"), f"{where}.column")
     agg = check.choice(data.get("agg", "sum"), f"{where}.agg", AGGREGATIONS)
+    parts: dict[str, str | None] = {"numerator": None, "denominator": None}
+    for part in parts:
+        if agg == "ratio":
+            parts[part] = check.identifier(data.get(part), f"{where}.{part}")
+        elif part in data:
+            check.fail(f"{where}.{part}", f"only a ratio has a {part} (agg: ratio)")
     fallback = column.replace("_", " ")
-    return Measure(column, agg, check.label(data.get("label"), f"{where}.label", fallback), where)
+    label = check.label(data.get("label"), f"{where}.label", fallback)
+    return Measure(column, agg, label, where, **parts)
 
 
 def _sort(check: _Checker, raw: Any, where: str) -> Sort:

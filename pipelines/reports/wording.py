@@ -9,7 +9,14 @@ from html import escape
 from typing import Any
 
 from pipelines.i18n import fmt_period, t
-from pipelines.reports.labels import Names, fmt_change, fmt_growth, fmt_value, lower_first
+from pipelines.reports.labels import (
+    SHARE,
+    Names,
+    fmt_change,
+    fmt_growth,
+    fmt_value,
+    lower_first,
+)
 from pipelines.reports.snapshot import Figure, Mover, Snapshot
 
 SUMMARY_FIGURES = 3  # figures named in the summary paragraph
@@ -29,8 +36,8 @@ def period_words(snapshot: Snapshot, language: str) -> str:
 
 
 def mover_sentence(mover: Mover, names: Names, language: str, period_kind: str | None) -> str:
-    """`E-mail: net revenue ¥162,673.00, +¥93,140.00 (+134.0%) on the week before`."""
-    pct = None if mover.previous == 0 else mover.change / abs(mover.previous)
+    """`E-mail: net revenue ¥162,673.00, +¥93,140.00 (+134.0%) on the week before`; a rate
+    moves in points: `E-mail: OTIF rate 91.0%, −4.5 pp on the week before`."""
     values = {
         "name": mover.name,
         "measure": lower_first(mover.label, language),
@@ -38,8 +45,13 @@ def mover_sentence(mover: Mover, names: Names, language: str, period_kind: str |
         "change": fmt_change(mover.change, mover.kind, names, language),
         "before": before_words(period_kind, language),
     }
-    if pct is None:
+    if mover.previous is None:
+        return t("mover_sentence_new", language, **values)
+    if mover.kind == SHARE:
+        return t("mover_sentence_points", language, **values)
+    if mover.previous == 0 or mover.change is None:
         return t("mover_sentence_no_pct", language, **values)
+    pct = mover.change / abs(mover.previous)
     return t("mover_sentence", language, pct=fmt_growth(pct), **values)
 
 
@@ -51,7 +63,7 @@ def figure_row(figure: Figure, names: Names, language: str) -> dict[str, str]:
         if amount is None:
             return "—"
         text = fmt_change(amount, figure.kind, names, language)
-        return text if pct is None else f"{text} ({fmt_growth(pct)})"
+        return text if pct is None or figure.kind == SHARE else f"{text} ({fmt_growth(pct)})"
 
     return {
         "label": figure.label,
@@ -76,8 +88,10 @@ def summary(snapshot: Snapshot, language: str) -> str:
     parts = []
     for figure in snapshot.headline()[:SUMMARY_FIGURES]:
         value = fmt_value(figure.value, figure.kind, names, language)
-        _, pct = figure.change(figure.previous)
-        if pct is None:
+        amount, pct = figure.change(figure.previous)
+        # A rate's change reads in points (+1.2 pp), not as the growth of the rate itself.
+        shown = fmt_change(amount, SHARE, names, language) if figure.kind == SHARE else None
+        if amount is None or (pct is None and shown is None):
             parts.append(t("summary_figure_no_base", language, label=figure.label, value=value))
         else:
             parts.append(
@@ -86,7 +100,7 @@ def summary(snapshot: Snapshot, language: str) -> str:
                     language,
                     label=lower_first(figure.label, language) if parts else figure.label,
                     value=value,
-                    change=fmt_growth(pct),
+                    change=shown or fmt_growth(pct),
                     before=before,
                 )
             )
