@@ -8,7 +8,7 @@ import streamlit as st
 from dashboards.lib import charts, ui
 from dashboards.lib.queries import overview
 from dashboards.lib.serving import Missing
-from pipelines.i18n import fmt_delta_pct, fmt_int, fmt_money, fmt_pct, fmt_week, status, t
+from pipelines.i18n import fmt_date, fmt_delta_pct, fmt_int, fmt_money, fmt_pct, fmt_week, status, t
 
 ctx = ui.context(used=("date_range", "channel", "warehouse", "region", "category"))
 lang = ctx.lang
@@ -38,24 +38,29 @@ if isinstance(headline, pl.DataFrame) and not headline.is_empty():
         col.caption(f"{t('vs_year_ago', lang)}: {year_ago or '—'}")
 else:
     ui.usable(headline, lang)
+# Net revenue and units follow every filter (category, region, ...), so they are the figures
+# of the date range itself, labelled as such unless the range is the tiles' week or month.
+chosen = ctx.filters.period
+span = t(chosen.kind if chosen.kind in ("week", "month") else "date_range", lang)
+span_help = f"{fmt_date(ctx.filters.start, lang)} – {fmt_date(ctx.filters.end, lang)}"
 if isinstance(comparison, pl.DataFrame):
     by_period = {r["period"]: r for r in comparison.iter_rows(named=True)}
     current, previous = by_period.get("current", {}), by_period.get("previous", {})
     year_before = by_period.get("year_ago", {})
     cols[3].metric(
-        t("net_revenue", lang),
+        f"{t('net_revenue', lang)} · {span}",
         fmt_money(current.get("net_revenue"), lang),
         fmt_delta_pct(current.get("net_revenue"), previous.get("net_revenue")),
-        help=t("vs_previous", lang),
+        help=span_help,
     )
     year_ago = fmt_delta_pct(current.get("net_revenue"), year_before.get("net_revenue"))
     cols[3].caption(f"{t('vs_year_ago', lang)}: {year_ago or '—'}")
     cols = st.columns(4)
     cols[0].metric(
-        t("units", lang),
+        f"{t('units', lang)} · {span}",
         fmt_int(current.get("units"), lang),
         fmt_delta_pct(current.get("units"), previous.get("units")),
-        help=t("vs_previous", lang),
+        help=span_help,
     )
 on_time = data["on_time"]
 if isinstance(on_time, pl.DataFrame):
