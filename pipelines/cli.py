@@ -337,15 +337,52 @@ def _serve(command: list[str], settings: Settings) -> None:
 @click.pass_obj
 def dashboard(settings: Settings, host: str, port: int) -> None:
     """Serve the dashboards (read-only, on the published serving file) until Ctrl-C."""
+    from pipelines.serve import streamlit_command
+
     console.print(f"OrderLens dashboard: [bold]http://{host}:{port}[/]  (Ctrl-C to stop)")
-    app = ROOT / "dashboards" / "app.py"
-    server = ["--server.address", host, "--server.port", str(port), "--server.headless", "true"]
     # The app reads its settings at its entry, from the environment built here.
-    _serve(
-        [sys.executable, "-m", "streamlit", "run", str(app), *server]
-        + ["--browser.gatherUsageStats", "false"],
-        settings,
+    _serve(streamlit_command(host, port), settings)
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address both servers listen on; any other than 127.0.0.1 exposes pages that have "
+    "no login (put a reverse proxy with authentication in front: docs/operations.md).",
+)
+@click.option("--dashboard-port", default=8501, show_default=True, type=int)
+@click.option("--dagster-port", default=3000, show_default=True, type=int)
+@click.pass_obj
+def serve(settings: Settings, host: str, dashboard_port: int, dagster_port: int) -> None:
+    """Run OrderLens as a service until SIGTERM or Ctrl-C: the Dagster daemon (schedules, the
+    landing sensor), the Dagster UI and the dashboards, each restarted if it dies."""
+    from pipelines.serve import Supervisor, components, is_exposed, prepare_instance
+    from pipelines.transform.dbt import dbt_project, ensure_manifest
+
+    if is_exposed(host):
+        err.print(
+            f"[yellow]warning:[/] listening on {host}: the dashboards and the Dagster UI have "
+            "no login; anyone who can reach this address can read every page and start runs. "
+            "Put a reverse proxy with authentication in front (docs/operations.md)."
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    home = prepare_instance(settings)
+    # Parsed once here, so the daemon's and the webserver's code servers do not both parse.
+    ensure_manifest(dbt_project(), settings)
+    parts = components(host, dashboard_port, dagster_port)
+    for part in parts:
+        if part.url:
+            console.print(f"{part.name}: [bold]{part.url}[/]")
+    console.print(f"logs in {settings.logs_dir}/ (Ctrl-C or SIGTERM stops everything)")
+    supervisor = Supervisor(
+        parts,
+        env={**child_environment(settings), "DAGSTER_HOME": str(home)},
+        logs_dir=settings.logs_dir,
+        say=lambda line: console.print(line, highlight=False),
     )
+    sys.exit(supervisor.run())
 
 
 @main.command()
