@@ -44,6 +44,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=dg.AssetSelection.all() - dg.AssetSelection.groups("reports")
         | dg.AssetSelection.assets(ALERTS_KEY, FIRST_SNAPSHOTS_KEY),
         tags={WRITES_TAG: "warehouse"},
+        # One process for the whole run: the steps run one after another anyway (the
+        # `warehouse` pool), and a process per step costs seconds of imports each, which a
+        # landed file would wait for.
+        executor_def=dg.in_process_executor,
     )
     return dg.Definitions(
         assets=[raw_tables, dbt, forecasting, published, *report_assets],

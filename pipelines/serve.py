@@ -83,9 +83,15 @@ def components(host: str, dashboard_port: int, dagster_port: int) -> list[Compon
 def prepare_instance(settings: Settings) -> Path:
     """DAGSTER_HOME in the data directory, with the house's instance configuration (run
     history, schedule and sensor state stay there across restarts)."""
+    import dagster as dg
+
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(INSTANCE_CONFIG, home / "dagster.yaml")
+    # Its storage is created (or migrated) here, once: the daemon and the webserver starting
+    # together on a new home would both create the tables and break its schema version.
+    with dg.DagsterInstance.from_config(str(home)):
+        pass
     return home
 
 
