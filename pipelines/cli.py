@@ -419,7 +419,9 @@ def serve(settings: Settings, host: str, dashboard_port: int, dagster_port: int)
     for part in parts:
         if part.url:
             console.print(f"{part.name}: [bold]{part.url}[/]")
-    console.print(f"logs in {settings.logs_dir}/ (Ctrl-C or SIGTERM stops everything)")
+    console.print(
+        f"logs in {settings.logs_dir}/ (Ctrl-C or SIGTERM stops everything)", soft_wrap=True
+    )
     supervisor = Supervisor(
         parts,
         env={**child_environment(settings), "DAGSTER_HOME": str(home)},
