@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from aiosmtpd.controller import Controller
 
 from pipelines.cli import main as cli
 from tests.fixtures.real_data import online_retail_csv
+from tests.servers import Inbox, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -83,18 +83,6 @@ def test_every_cli_command_is_shown_in_a_shell_block() -> None:
     assert not missing, f"commands no README or docs shell block shows: {missing}"
 
 
-class Inbox:
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-        self.port = _free_port()
-
-    async def handle_DATA(self, server: object, session: object, envelope) -> str:
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_inbox() -> Iterator[Inbox]:
     inbox = Inbox()
@@ -110,14 +98,8 @@ def _step(command: str) -> int:
     return STEPS.index(shlex.split(command)[1])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _serve_until_it_answers(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
-    pages = [(option, _free_port(), page) for option, page in SERVERS[argv[3]]]
+    pages = [(option, free_port(), page) for option, page in SERVERS[argv[3]]]
     ports = [arg for option, port, _ in pages for arg in (option, str(port))]
     server = subprocess.Popen(
         [*argv, *ports],

@@ -12,11 +12,9 @@ import email
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from pipelines.reports.user_specs import user_specs_dir
 from pipelines.serve import group_members
 from pipelines.settings import Settings
 from pipelines.warehouse import serving_path
+from tests.servers import Inbox, answers, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SHOP = REPO / "docs" / "examples"
@@ -46,12 +45,6 @@ BOSS = "boss@example.com"
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("build")]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait(what: str, ready: Callable[[], object], timeout_s: float = 600) -> object:
     """Poll until `ready()` gives something true (a deadline only against hanging forever)."""
     deadline = time.monotonic() + timeout_s
@@ -61,14 +54,6 @@ def _wait(what: str, ready: Callable[[], object], timeout_s: float = 600) -> obj
             return value
         assert time.monotonic() < deadline, f"{what}: not within {timeout_s:.0f} s"
         time.sleep(1)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
 
 
 def _children(pid: int) -> dict[int, str]:
@@ -86,18 +71,6 @@ def _children(pid: int) -> dict[int, str]:
         if int(ppid) == pid and state != "Z":
             found[int(entry.name)] = cmdline
     return found
-
-
-class Inbox:
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-        self.port = _free_port()
-
-    async def handle_DATA(self, server: object, session: object, envelope) -> str:
-        self.messages.append(envelope.content)
-        return "250 OK"
 
 
 @dataclass
@@ -139,7 +112,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
     controller.start()
-    dashboard_port, dagster_port = _free_port(), _free_port()
+    dashboard_port, dagster_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERLENS_")}
     env.update(
         ORDERLENS_DATA_DIR=str(settings.data_dir),
@@ -171,8 +144,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         output,
     )
     try:
-        _wait("the dashboard answers", lambda: _answers(f"{served.dashboard}/_stcore/health"))
-        _wait("the Dagster UI answers", lambda: _answers(f"{served.dagster}/server_info"))
+        _wait("the dashboard answers", lambda: answers(f"{served.dashboard}/_stcore/health"))
+        _wait("the Dagster UI answers", lambda: answers(f"{served.dagster}/server_info"))
         yield served
     finally:
         if process.poll() is None:
@@ -241,7 +214,7 @@ def test_a_killed_dashboard_is_started_again(served: Served) -> None:
         timeout_s=120,
     )
     assert restarted != killed
-    _wait("the dashboard answers again", lambda: _answers(f"{served.dashboard}/_stcore/health"))
+    _wait("the dashboard answers again", lambda: answers(f"{served.dashboard}/_stcore/health"))
 
 
 def test_sigterm_stops_the_service_leaving_no_process_behind(served: Served) -> None:

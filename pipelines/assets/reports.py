@@ -161,13 +161,14 @@ def user_report_specs(settings: Settings) -> list[Spec]:
 
 
 def build_report_definitions(
-    upstream_keys: Sequence[dg.AssetKey], settings: Settings
+    upstream_keys: Sequence[dg.AssetKey], settings: Settings | None = None
 ) -> tuple[list[dg.AssetsDefinition], list[dg.ScheduleDefinition]]:
     """Report assets (one schedule each, after the marts publish), the alerts asset and the
-    first snapshots asset."""
+    first snapshots asset; with settings, the user's saved specs get theirs too."""
     assets: list[dg.AssetsDefinition] = []
     schedules: list[dg.ScheduleDefinition] = []
-    for spec in [*report_specs("report"), *user_report_specs(settings)]:
+    saved = user_report_specs(settings) if settings is not None else []
+    for spec in [*report_specs("report"), *saved]:
         asset = _report_asset(spec, upstream_keys)
         assets.append(asset)
         job = dg.define_asset_job(f"report_{spec.name}", selection=[asset.key])
