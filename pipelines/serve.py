@@ -107,7 +107,6 @@ class _Child:
     started: float = 0.0
     failures: int = 0
     restart_at: float | None = None
-    restarts: int = 0
 
 
 @dataclass
@@ -168,7 +167,6 @@ class Supervisor:
             if child.restart_at is not None:
                 if now >= child.restart_at:
                     self._start(child)
-                    child.restarts += 1
                     self.say(f"restarted {child.component.name} (pid {child.process.pid})")
                 continue
             if process is None or process.poll() is None:
@@ -181,7 +179,7 @@ class Supervisor:
             child.restart_at = now + wait
             self.say(
                 f"{child.component.name} exited with status {process.returncode} after "
-                f"{ran:.0f} s; restarting in {wait:.0f} s (log: {child.log.name})"
+                f"{ran:.0f} s; restarting in {wait:g} s (log: {child.log.name})"
             )
 
     def stop(self) -> None:
