@@ -103,7 +103,14 @@ def build_landing_sensor(job: "dg.UnresolvedAssetJobDefinition", interval_s: int
     )
     def landing_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource):
         own = settings.get()
-        for drop in landed_batches(own, now=time.time(), settle_s=own.landing_settle_s):
+        drops = landed_batches(own, now=time.time(), settle_s=own.landing_settle_s)
+        # The cursor holds the drops already asked for, still in the landing until their run
+        # moves them: each is asked for (and logged) once.
+        asked = set((context.cursor or "").split(","))
+        context.update_cursor(",".join(drop.key for drop in drops))
+        for drop in drops:
+            if drop.key in asked:
+                continue
             context.log.info(f"landed: {drop.label}")
             config = IngestConfig(
                 paths=[str(p) for p in drop.paths],
