@@ -181,7 +181,8 @@ def main(scale: str) -> dict[str, float | int | str]:
             shutil.copytree(folder, incoming)
             settings.landing_dir.mkdir(exist_ok=True)
             landed = time.perf_counter()
-            for name in names:  # each file appears whole, as a finished upload's rename
+            for name in names:  # each file appears whole and new, as a finished upload
+                os.utime(incoming / name)
                 (incoming / name).rename(settings.landing_dir / name)
             _wait_until(partial(_shown, data, names, day), f"landing of {day} shown")
             seconds.append(time.perf_counter() - landed)
