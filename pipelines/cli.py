@@ -313,7 +313,7 @@ def quarantine_release(settings: Settings, ids: tuple[int, ...], batch_id: int |
     if not ids and batch_id is None:
         raise click.UsageError("give quarantine ids or --batch N")
     result = release(list(ids) or None, batch_id=batch_id, settings=settings)
-    console.print(_results_table([result]))
+    _print_results([result])
     console.print(result.message)
 
 
