@@ -122,6 +122,14 @@ def _run_parts(home: Path) -> list[tuple[float, float]]:
     return parts
 
 
+def _runs_in_progress(home: Path) -> bool:
+    import dagster as dg
+
+    busy = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        return bool(instance.get_run_records(dg.RunsFilter(statuses=busy)))
+
+
 def _serve(data: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     repo = Path(__file__).resolve().parents[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERLENS_")}
@@ -187,6 +195,8 @@ def main(scale: str) -> dict[str, float | int | str]:
             _wait_until(partial(_shown, data, names, day), f"landing of {day} shown")
             seconds.append(time.perf_counter() - landed)
             incoming.rmdir()
+        # The last run's steps after publish (alerts) finish before the service stops.
+        _wait_until(lambda: not _runs_in_progress(settings.dagster_home), "runs finished")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=120)
