@@ -1,4 +1,4 @@
-# OrderLens: `make run` (simulate, ingest, build, serve the dashboard) and `make test`.
+# OrderLens: `make run` (simulate, ingest, build, serve everything) and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -31,12 +31,12 @@ install: $(STAMP) ## Create .venv and install OrderLens with every pinned depend
 dbt-parse: $(STAMP)
 	@cd dbt_project && ORDERLENS_WAREHOUSE=$(ORDERLENS_DATA_DIR)/warehouse.duckdb ../$(BIN)/dbt parse --profiles-dir . --quiet
 
-run: install ## Simulate the default business, ingest it, build everything, serve the dashboard
+run: install ## Simulate the default business, ingest it, build everything, serve it (dashboards, Dagster UI, schedules, sensor)
 	@test -f $(ORDERLENS_DATA_DIR)/simulated/.done || { \
 	  $(BIN)/orderlens simulate --orders $(ORDERS) --days $(DAYS) && touch $(ORDERLENS_DATA_DIR)/simulated/.done; }
 	$(BIN)/orderlens ingest $(ORDERLENS_DATA_DIR)/simulated
 	$(BIN)/orderlens build
-	$(BIN)/orderlens dashboard
+	$(BIN)/orderlens serve
 
 test: install ## Install what the tests need and run them all
 	@bash .ci/browser-deps.sh

@@ -24,6 +24,7 @@ SUITES = {
     "dashboards": "bench.bench_dashboards",
     "forecasting": "bench.bench_forecasting",
     "simulate": "bench.simulate",
+    "freshness": "bench.freshness",
 }
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import time
+import uuid
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +26,66 @@ class BuildOutcome:
     run_id: str
 
 
+@dataclass(frozen=True)
+class StepProgress:
+    """Where a running build is: steps finished of all, what it works on, time so far."""
+
+    done: int
+    total: int
+    current: str  # the running step, or the asset it last materialized
+    elapsed_s: float
+
+
+class _StepLog:
+    """Follows the run's events: one line per step start and end into the build log, and
+    the progress handed to `report` (the CLI draws it on a terminal)."""
+
+    def __init__(
+        self, total: int, log: IO[str], report: Callable[[StepProgress], None] | None
+    ) -> None:
+        self.total, self.log, self.report = total, log, report
+        self.done, self.current = 0, "starting"
+        self.started = time.monotonic()
+        self.step_started: dict[str, float] = {}
+
+    def _line(self, text: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        self.log.write(f"[orderlens build {stamp}] {text}\n")
+        self.log.flush()
+
+    def __call__(self, entry: object) -> None:
+        event = getattr(entry, "dagster_event", None)
+        if event is None:
+            return
+        kind, step = event.event_type_value, event.step_key
+        now = time.monotonic()
+        if kind == "STEP_START" and step:
+            self.step_started[step] = now
+            self.current = step
+            self._line(f"step {self.done + 1}/{self.total} {step}: started")
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and step:
+            self.done += 1
+            took = now - self.step_started.get(step, now)
+            outcome = "done" if kind == "STEP_SUCCESS" else "FAILED"
+            self._line(f"step {self.done}/{self.total} {step}: {outcome} in {took:.1f} s")
+        elif kind == "ASSET_MATERIALIZATION" and event.asset_key is not None:
+            self.current = f"{step}: {event.asset_key.to_user_string()}"
+        else:
+            return
+        if self.report is not None:
+            self.report(StepProgress(self.done, self.total, self.current, now - self.started))
+
+
 def build_all(
-    settings: Settings, verbose: bool = False, full_refresh: bool = False
+    settings: Settings,
+    verbose: bool = False,
+    full_refresh: bool = False,
+    progress: Callable[[StepProgress], None] | None = None,
 ) -> BuildOutcome:
     """Materialize every asset (ingest of landed files, dbt build with its tests, publish).
 
     full_refresh: rebuild the incremental models from scratch and test every row.
+    progress: called at every step's start and end and every asset materialized.
     """
     from pipelines.definitions import build_definitions
 
@@ -41,9 +98,12 @@ def build_all(
         # dbt's own progress goes to stdout; unless asked for, it goes to the build log.
         log = settings.data_dir / "logs" / "build.log"
         log.parent.mkdir(exist_ok=True)
+        run_id = str(uuid.uuid4())
         with log.open("w", encoding="utf-8") as out, _maybe_redirect(out, not verbose):
+            instance.add_event_listener(run_id, _StepLog(len(job.graph.nodes), out, progress))
             result = job.execute_in_process(
                 instance=instance,
+                run_id=run_id,
                 raise_on_error=False,
                 run_config={
                     "loggers": {"console": {"config": {"log_level": level}}},

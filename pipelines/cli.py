@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -85,11 +86,12 @@ def _results_table(results: list) -> Table:  # list[BatchResult]
         "released",
         title="Ingest summary",
     )
+    table.columns[1].no_wrap = True  # a file name is shown whole (see _print_results)
     for r in results:
         style = {"rejected": "red", "partial": "yellow"}.get(r.status, "")
         table.add_row(
             str(r.batch_id),
-            Path(r.source).name,
+            _source_names(r.source),
             f"[{style}]{r.status}[/]" if style else r.status,
             f"{r.rows_in:,}",
             f"{r.rows_loaded:,}",
@@ -99,6 +101,33 @@ def _results_table(results: list) -> Table:  # list[BatchResult]
             f"{r.rows_released:,}",
         )
     return table
+
+
+def _source_names(source: str) -> str:
+    """The file names of a batch's source (an export of several files names each)."""
+    return ", ".join(Path(part).name for part in source.split(", "))
+
+
+def _print_results(results: list) -> None:  # list[BatchResult]
+    """The ingest summary with every file name whole: at its natural width in a pipe (where
+    lines are not cut), as a table on a terminal wide enough, else one block per batch."""
+    table = _results_table(results)
+    # Its natural width, unbounded by the console's.
+    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if not console.is_terminal:
+        Console(width=max(needed, console.width)).print(table)
+        return
+    if needed <= console.width:
+        console.print(table)
+        return
+    console.print("[bold]Ingest summary[/]")
+    for r in results:
+        console.print(f"batch {r.batch_id}  {r.status}  {_source_names(r.source)}", soft_wrap=True)
+        console.print(
+            f"  {r.rows_in:,} in: {r.rows_loaded:,} loaded, {r.rows_quarantined:,} quarantined, "
+            f"{r.rows_duplicate:,} duplicate, {r.rows_excluded:,} excluded, "
+            f"{r.rows_released:,} released"
+        )
 
 
 @main.command()
@@ -140,7 +169,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...], mapping: Path | None) ->
         except WarehouseBusy as exc:
             err.print(f"[red]error:[/] {exc}")
             sys.exit(2)
-    console.print(_results_table(results))
+    _print_results(results)
     rejected = [r for r in results if r.status == "rejected"]
     for r in rejected:
         err.print(f"[red]rejected[/] {r.message}")
@@ -284,7 +313,7 @@ def quarantine_release(settings: Settings, ids: tuple[int, ...], batch_id: int |
     if not ids and batch_id is None:
         raise click.UsageError("give quarantine ids or --batch N")
     result = release(list(ids) or None, batch_id=batch_id, settings=settings)
-    console.print(_results_table([result]))
+    _print_results([result])
     console.print(result.message)
 
 
@@ -303,10 +332,25 @@ def quarantine_release(settings: Settings, ids: tuple[int, ...], batch_id: int |
 @click.pass_obj
 def build(settings: Settings, verbose: bool, full_refresh: bool) -> None:
     """Run the whole graph in process: ingest landed files, dbt build (with tests), publish."""
-    from pipelines.build import build_all
+    from pipelines.build import StepProgress, build_all
 
-    with console.status("building: ingest -> dbt build -> forecasting -> publish ..."):
-        outcome = build_all(settings, verbose=verbose, full_refresh=full_refresh)
+    columns = [
+        TextColumn("build"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("steps"),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    ]
+    # On a terminal: steps done of all, the elapsed time and the current step or asset
+    # (the log file has one line per step either way).
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def progress(step: StepProgress) -> None:
+            bar.update(task, description=step.current, completed=step.done, total=step.total)
+
+        outcome = build_all(settings, verbose=verbose, full_refresh=full_refresh, progress=progress)
     console.print(f"materialized {len(outcome.materialized)} asset(s)")
     for check in outcome.failed_checks:
         err.print(f"[yellow]failed check[/] {check}")
@@ -337,15 +381,54 @@ def _serve(command: list[str], settings: Settings) -> None:
 @click.pass_obj
 def dashboard(settings: Settings, host: str, port: int) -> None:
     """Serve the dashboards (read-only, on the published serving file) until Ctrl-C."""
+    from pipelines.serve import streamlit_command
+
     console.print(f"OrderLens dashboard: [bold]http://{host}:{port}[/]  (Ctrl-C to stop)")
-    app = ROOT / "dashboards" / "app.py"
-    server = ["--server.address", host, "--server.port", str(port), "--server.headless", "true"]
     # The app reads its settings at its entry, from the environment built here.
-    _serve(
-        [sys.executable, "-m", "streamlit", "run", str(app), *server]
-        + ["--browser.gatherUsageStats", "false"],
-        settings,
+    _serve(streamlit_command(host, port), settings)
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address both servers listen on; any other than 127.0.0.1 exposes pages that have "
+    "no login (put a reverse proxy with authentication in front: docs/operations.md).",
+)
+@click.option("--dashboard-port", default=8501, show_default=True, type=int)
+@click.option("--dagster-port", default=3000, show_default=True, type=int)
+@click.pass_obj
+def serve(settings: Settings, host: str, dashboard_port: int, dagster_port: int) -> None:
+    """Run OrderLens as a service until SIGTERM or Ctrl-C: the Dagster daemon (schedules, the
+    landing sensor), the Dagster UI and the dashboards, each restarted if it dies."""
+    from pipelines.serve import Supervisor, components, is_exposed, prepare_instance
+    from pipelines.transform.dbt import dbt_project, ensure_manifest
+
+    if is_exposed(host):
+        err.print(
+            f"[yellow]warning:[/] listening on {host}: the dashboards and the Dagster UI have "
+            "no login; anyone who can reach this address can read every page and start runs. "
+            "Put a reverse proxy with authentication in front (docs/operations.md)."
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    home = prepare_instance(settings)
+    # Parsed once here, so the daemon's and the webserver's code servers do not both parse.
+    ensure_manifest(dbt_project(), settings)
+    parts = components(host, dashboard_port, dagster_port)
+    for part in parts:
+        if part.url:
+            console.print(f"{part.name}: [bold]{part.url}[/]")
+    console.print(
+        f"logs in {settings.logs_dir}/ (Ctrl-C or SIGTERM stops everything)", soft_wrap=True
     )
+    supervisor = Supervisor(
+        parts,
+        env={**child_environment(settings), "DAGSTER_HOME": str(home)},
+        logs_dir=settings.logs_dir,
+        say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+    )
+    sys.exit(supervisor.run())
 
 
 @main.command()

@@ -12,9 +12,9 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from pipelines.assets.forecasting import build_forecasting_asset
-from pipelines.assets.ingest import ingest_job, landing_sensor, raw_tables
+from pipelines.assets.ingest import build_landing_sensor, ingest_job, raw_tables
 from pipelines.assets.publish import SERVING_KEY, build_publish_asset
-from pipelines.assets.reports import ALERTS_KEY, build_report_definitions
+from pipelines.assets.reports import ALERTS_KEY, FIRST_SNAPSHOTS_KEY, build_report_definitions
 from pipelines.resources import SettingsResource
 from pipelines.settings import Settings, get_settings
 from pipelines.transform.dbt import (
@@ -24,6 +24,8 @@ from pipelines.transform.dbt import (
     ensure_manifest,
 )
 
+WRITES_TAG = "orderlens/writes"
+
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     project = dbt_project()
@@ -32,13 +34,20 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     marts = {key.path[-1]: key for key in dbt.keys if key.path[0] == "marts"}
     forecasting = build_forecasting_asset(marts)
     published = build_publish_asset([*dbt.keys, *forecasting.keys])
-    report_assets, report_schedules = build_report_definitions([SERVING_KEY])
-    # The daily build refreshes everything and evaluates the alerts; each report snapshot
-    # runs on its own schedule (its spec's cron).
+    report_assets, report_schedules = build_report_definitions([SERVING_KEY], settings)
+    # The daily build (and each landed drop) refreshes everything, evaluates the alerts and
+    # gives a new archive its first snapshots; each report snapshot runs on its own schedule
+    # (its spec's cron). Builds write the warehouse: the instance runs one at a time (the
+    # `orderlens/writes` tag's limit in pipelines/dagster.yaml).
     everything = dg.define_asset_job(
         "build_everything",
         selection=dg.AssetSelection.all() - dg.AssetSelection.groups("reports")
-        | dg.AssetSelection.assets(ALERTS_KEY),
+        | dg.AssetSelection.assets(ALERTS_KEY, FIRST_SNAPSHOTS_KEY),
+        tags={WRITES_TAG: "warehouse"},
+        # One process for the whole run: the steps run one after another anyway (the
+        # `warehouse` pool), and a process per step costs seconds of imports each, which a
+        # landed file would wait for.
+        executor_def=dg.in_process_executor,
     )
     return dg.Definitions(
         assets=[raw_tables, dbt, forecasting, published, *report_assets],
@@ -52,7 +61,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             ),
             *report_schedules,
         ],
-        sensors=[landing_sensor],
+        sensors=[build_landing_sensor(everything, settings.landing_interval_s)],
         resources={
             "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
             "settings": SettingsResource.from_settings(settings),

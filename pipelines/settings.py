@@ -174,6 +174,29 @@ class Settings:
         _path,
         "<data dir>/reports/outbox",
     )
+    # The landing sensor: how often it looks into data/landing/, and how long a file must stay
+    # unchanged (size and time) before it loads, so a file still being copied is left alone.
+    landing_interval_s: int = setting(
+        30,
+        "LANDING_INTERVAL",
+        "seconds between two looks of the landing sensor into `data/landing/`",
+        _number(int),
+    )
+    landing_settle_s: float = setting(
+        5.0,
+        "LANDING_SETTLE",
+        "seconds a landed file must stay unchanged before the sensor loads it",
+        _number(float),
+    )
+    # data/landing/<name>/ loads with the mapping <name>.yaml: from here first, then built in.
+    mappings_dir: Path | None = setting(
+        None,
+        "MAPPINGS_DIR",
+        "your mappings folder: files in `data/landing/<name>/` load with its `<name>.yaml` "
+        "(or a built-in mapping of that name)",
+        _path,
+        "<data dir>/mappings",
+    )
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
     def __post_init__(self) -> None:
@@ -209,6 +232,19 @@ class Settings:
     @property
     def simulated_dir(self) -> Path:
         return self.data_dir / "simulated"
+
+    @property
+    def user_mappings_dir(self) -> Path:
+        return self.mappings_dir or self.data_dir / "mappings"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def dagster_home(self) -> Path:
+        """`orderlens serve`'s Dagster instance: run history, schedule and sensor state."""
+        return self.data_dir / "dagster"
 
 
 def _settings(cls: type = Settings) -> Iterator[tuple[Setting, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,10 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.assets.forecasting import run_forecasting
-from pipelines.assets.ingest import landing_sensor
+from pipelines.assets.ingest import build_landing_sensor
 from pipelines.build import build_all
 from pipelines.cli import main
 from pipelines.ingest.simulate import simulate
+from pipelines.reports.archive import list_snapshots
 from pipelines.resources import SettingsResource
 from pipelines.settings import Settings
 from pipelines.transform.dbt import dbt_run_dir
@@ -81,12 +83,17 @@ def test_files_landed_are_ingested_built_forecast_and_published(settings: Settin
     for path in sim.files:
         shutil.copy(path, settings.landing_dir / path.name)
 
-    # The sensor asks for one ingest run per landed file.
+    # The sensor asks for one build of the files landed together.
+    sensor = build_landing_sensor(dg.define_asset_job("build_everything"), interval_s=30)
     with dg.instance_for_test() as instance:
-        resources = {"settings": SettingsResource.from_settings(settings)}
+        resources = {
+            "settings": SettingsResource.from_settings(replace(settings, landing_settle_s=0))
+        }
         context = dg.build_sensor_context(instance=instance, resources=resources)
-        requests = list(landing_sensor(context))
-    assert len(requests) == len(sim.files)
+        requests = list(sensor(context))
+    assert len(requests) == 1
+    config = requests[0].run_config["ops"]["raw_tables"]["config"]
+    assert sorted(Path(p).name for p in config["paths"]) == sorted(p.name for p in sim.files)
 
     outcome = build_all(settings)
     assert outcome.success, outcome
@@ -108,6 +115,20 @@ def test_files_landed_are_ingested_built_forecast_and_published(settings: Settin
         assert published.fetchall() == [("marts",), ("ops",)]  # readers' schemas only
     assert lines == sim.rows["order_lines"]
     assert revenue > 0 and plan > 0
+
+    # The build's log has one line per step: where it is, how long each step took.
+    log = outcome.log.read_text(encoding="utf-8")
+    steps = [line for line in log.splitlines() if line.startswith("[orderlens build ")]
+    assert any("step 1/" in line and "raw_tables: started" in line for line in steps)
+    assert any("serving__published: done in" in line for line in steps)
+    # Its first build gave every built-in report a snapshot (archived, not sent).
+    assert {s.report for s in list_snapshots(settings.reports_dir)} >= {
+        "weekly_sales",
+        "monthly_sales",
+        "weekly_inventory",
+        "weekly_efficiency",
+        "monthly_customers",
+    }
 
     # dbt's own log keeps node results, not every SQL statement, unless asked for (verbose).
     levels = {event["level"] for event in dbt_log_events(outcome.run_id)}

@@ -4,7 +4,8 @@ The shell blocks of README.md and docs/*.md are read; each `orderlens ...` line 
 fresh working directory laid out like a checkout (`docs/`, `pipelines/` and the shared real data
 beside it), with the default data directory `./data`, in the order a user meets them (simulate,
 ingest, inspect, build, forecast, report, serve). Each must exit with status 0; the servers
-(`orderlens dashboard`, `orderlens dev`) run until they answer. Every command of the CLI must be
+(`orderlens dashboard`, `orderlens dev`, `orderlens serve`) run until every page they serve
+answers, and are then stopped with SIGTERM. Every command of the CLI must be
 shown at least once.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +27,7 @@ from aiosmtpd.controller import Controller
 
 from pipelines.cli import main as cli
 from tests.fixtures.real_data import online_retail_csv
+from tests.servers import Inbox, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -42,8 +43,14 @@ STEPS = [
     "report",
     "dashboard",
     "dev",
+    "serve",
 ]
-SERVERS = {"dashboard": "/", "dev": "/server_info"}  # each runs until this page answers
+# Each runs until these pages answer: (its port option, the page).
+SERVERS = {
+    "dashboard": [("--port", "/")],
+    "dev": [("--port", "/server_info")],
+    "serve": [("--dashboard-port", "/"), ("--dagster-port", "/server_info")],
+}
 
 
 def shown_commands() -> list[tuple[str, str]]:
@@ -76,18 +83,6 @@ def test_every_cli_command_is_shown_in_a_shell_block() -> None:
     assert not missing, f"commands no README or docs shell block shows: {missing}"
 
 
-class Inbox:
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-        self.port = _free_port()
-
-    async def handle_DATA(self, server: object, session: object, envelope) -> str:
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_inbox() -> Iterator[Inbox]:
     inbox = Inbox()
@@ -103,16 +98,11 @@ def _step(command: str) -> int:
     return STEPS.index(shlex.split(command)[1])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _serve_until_it_answers(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
-    port, page = _free_port(), SERVERS[argv[3]]
+    pages = [(option, free_port(), page) for option, page in SERVERS[argv[3]]]
+    ports = [arg for option, port, _ in pages for arg in (option, str(port))]
     server = subprocess.Popen(
-        [*argv, "--port", str(port)],
+        [*argv, *ports],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
@@ -121,18 +111,21 @@ def _serve_until_it_answers(argv: list[str], cwd: Path, env: dict[str, str]) -> 
     )
     try:
         deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, server.stdout.read().decode()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}{page}", timeout=2) as answer:
-                    assert answer.status == 200
-                    return
-            except OSError:
-                assert time.monotonic() < deadline, f"{argv[3]} did not answer in 180 s"
-                time.sleep(0.5)
+        for _, port, page in pages:
+            while True:
+                assert server.poll() is None, server.stdout.read().decode()
+                try:
+                    url = f"http://127.0.0.1:{port}{page}"
+                    with urllib.request.urlopen(url, timeout=2) as answer:
+                        assert answer.status == 200
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, f"{argv[3]} did not answer in 180 s"
+                    time.sleep(0.5)
     finally:
         os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        # `orderlens serve` stops its components first (each within its grace period).
+        server.wait(timeout=60)
 
 
 # One group with tests/test_build.py: its `orderlens build` rewrites the dbt project's

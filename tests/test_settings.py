@@ -53,7 +53,7 @@ def test_every_field_is_a_documented_setting_with_one_row() -> None:
     ]
     rows = [row.split(" | ") for row in settings_table().splitlines()[2:]]
     assert [row[0].strip("| `") for row in rows] == documented
-    assert len(set(documented)) == len(documented) == 16
+    assert len(set(documented)) == len(documented) == 19
     assert all(row[1].strip("`") and row[2].strip(" |") for row in rows)
 
 

@@ -1,15 +1,13 @@
-"""Ingest assets `["raw", <table>]`, and the sensor that turns landed files into ingest runs."""
+"""Ingest assets `["raw", <table>]`, and the sensor that turns landed files into builds."""
 
-import shutil
+import time
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines.ingest.contract import TABLES
+from pipelines.ingest.landing import Landed, file_away, landed_batches
 from pipelines.resources import SettingsResource
-
-SUPPORTED = (".csv", ".txt", ".gz", ".jsonl", ".ndjson", ".json", ".parquet", ".xlsx")
-
 
 OPS_TABLES = {
     "ingest_batches": "The ingest ledger: one row per batch with where its rows went.",
@@ -18,18 +16,8 @@ OPS_TABLES = {
 
 
 class IngestConfig(dg.Config):
-    paths: list[str] = []  # files to load; empty: every file now in data/landing/
+    paths: list[str] = []  # files to load; empty: every drop now in data/landing/
     mapping: str | None = None
-
-
-def landed_files(landing: Path) -> list[Path]:
-    if not landing.exists():
-        return []
-    return sorted(
-        p
-        for p in landing.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.name.lower().endswith(SUPPORTED)
-    )
 
 
 @dg.multi_asset(
@@ -53,22 +41,29 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, settings
     from pipelines.ingest.api import ingest_paths
 
     own = settings.get()
-    paths = [Path(p) for p in config.paths] or landed_files(own.landing_dir)
-    results = (
-        ingest_paths(paths, mapping=Path(config.mapping) if config.mapping else None, settings=own)
-        if paths
-        else []
-    )
-    for result in results:
-        path = Path(result.source)
-        context.log.info(
-            f"{path.name}: {result.status}, {result.rows_loaded} loaded, "
-            f"{result.rows_quarantined} quarantined, {result.rows_excluded} excluded"
-        )
-        if path.parent == own.landing_dir:  # landed files move out once processed
-            target = own.landing_dir / ("rejected" if result.status == "rejected" else "processed")
-            target.mkdir(exist_ok=True)
-            shutil.move(str(path), target / path.name)
+    if config.paths:
+        mapping = Path(config.mapping) if config.mapping else None
+        drops = [Landed(tuple(Path(p) for p in config.paths), mapping)]
+    else:  # everything landed now (a build by hand or on schedule)
+        drops = landed_batches(own, now=time.time(), settle_s=0)
+    results = []
+    for drop in drops:
+        # A file an earlier run already loaded and moved is not there any more.
+        paths = [p for p in drop.paths if p.exists()]
+        if not paths:
+            continue
+        loaded = ingest_paths(paths, mapping=drop.mapping, settings=own)
+        for result in loaded:
+            context.log.info(
+                f"{result.source}: {result.status}, {result.rows_loaded} loaded, "
+                f"{result.rows_quarantined} quarantined, {result.rows_excluded} excluded"
+            )
+            # A multi-file export is one batch whose source names all its files.
+            sources = set(result.source.split(", "))
+            for path in paths:  # landed files move out once processed
+                if str(path) in sources:
+                    file_away(path, result.status == "rejected", own.landing_dir)
+        results.extend(loaded)
     rejected = [r for r in results if r.status == "rejected"]
     counts: dict[str, int] = {}
     if own.warehouse_path.exists():
@@ -96,14 +91,33 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, settings
 ingest_job = dg.define_asset_job("ingest_landing", selection=dg.AssetSelection.groups("ingest"))
 
 
-@dg.sensor(
-    job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING
-)
-def landing_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource):
-    """A file dropped into data/landing/ becomes one ingest run (once per name, size and time)."""
-    for path in landed_files(settings.get().landing_dir):
-        stat = path.stat()
-        yield dg.RunRequest(
-            run_key=f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}",
-            run_config=dg.RunConfig(ops={"raw_tables": IngestConfig(paths=[str(path)])}),
-        )
+def build_landing_sensor(job: "dg.UnresolvedAssetJobDefinition", interval_s: int):
+    """The sensor that turns each drop in data/landing/ into a run of `job` (ingest, an
+    incremental build, publish), once per drop, after its files have stopped changing."""
+
+    @dg.sensor(
+        name="landing_sensor",
+        job=job,
+        minimum_interval_seconds=interval_s,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def landing_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource):
+        own = settings.get()
+        drops = landed_batches(own, now=time.time(), settle_s=own.landing_settle_s)
+        # The cursor holds the drops already asked for, still in the landing until their run
+        # moves them: each is asked for (and logged) once.
+        asked = set((context.cursor or "").split(","))
+        context.update_cursor(",".join(drop.key for drop in drops))
+        for drop in drops:
+            if drop.key in asked:
+                continue
+            context.log.info(f"landed: {drop.label}")
+            config = IngestConfig(
+                paths=[str(p) for p in drop.paths],
+                mapping=str(drop.mapping) if drop.mapping else None,
+            )
+            yield dg.RunRequest(
+                run_key=drop.key, run_config=dg.RunConfig(ops={"raw_tables": config})
+            )
+
+    return landing_sensor

@@ -1,19 +1,25 @@
 """Thin Dagster assets for the reports domain: one snapshot asset and one schedule per
-built-in report, and an alerts asset evaluated after every build. All logic lives in
-`pipelines.reports`; these only call it and attach metadata.
+report (built in, and the user's saved specs), an alerts asset evaluated after every build,
+and the first snapshots of a new archive. All logic lives in `pipelines.reports`; these only
+call it and attach metadata.
 """
 
 from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
+from pipelines.reports.archive import list_snapshots
+from pipelines.reports.charts import EmptyReport
 from pipelines.reports.retry import caught_up, retry_pending
 from pipelines.reports.runner import report_specs, run_alerts, run_report
-from pipelines.reports.spec import Spec
+from pipelines.reports.spec import Spec, SpecError, load_spec
+from pipelines.reports.user_specs import user_spec_paths
 from pipelines.resources import SettingsResource
+from pipelines.settings import Settings
 
 GROUP = "reports"
 ALERTS_KEY = dg.AssetKey(["reports", "alerts"])
+FIRST_SNAPSHOTS_KEY = dg.AssetKey(["reports", "first_snapshots"])
 
 
 def _report_asset(spec: Spec, upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -109,13 +115,60 @@ def _alerts_asset(specs: Sequence[Spec], upstream: Sequence[dg.AssetKey]) -> dg.
     return alerts
 
 
+def _first_snapshots_asset(
+    specs: Sequence[Spec], upstream: Sequence[dg.AssetKey]
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=FIRST_SNAPSHOTS_KEY,
+        deps=list(upstream),
+        group_name=GROUP,
+        description="Each built-in report with no snapshot yet is run once for the latest "
+        "complete period (archived, not sent), so the archive is never empty after a build.",
+    )
+    def first_snapshots(
+        context: dg.AssetExecutionContext, settings: SettingsResource
+    ) -> dg.MaterializeResult:
+        own = settings.get()
+        made: dict[str, str] = {}
+        for spec in specs:
+            if list_snapshots(own.reports_dir, spec.name):
+                continue
+            try:
+                archived = run_report(spec, settings=own, send=False).snapshot
+            except EmptyReport as exc:  # marts without the report's data yet: a later build
+                context.log.info(f"{spec.name}: no snapshot yet ({exc})")
+                continue
+            context.log.info(f"{spec.name}: archived {archived.path}")
+            made[spec.name] = archived.period
+        return dg.MaterializeResult(metadata={"snapshots": dg.MetadataValue.json(made)})
+
+    return first_snapshots
+
+
+def user_report_specs(settings: Settings) -> list[Spec]:
+    """The user's saved report specs (`<reports dir>/specs/`); a spec that no longer loads,
+    or that takes a built-in report's name, is left out (`orderlens report check` says why)."""
+    builtin = {spec.name for spec in report_specs("report")}
+    specs = []
+    for path in user_spec_paths(settings):
+        try:
+            spec = load_spec(path)
+        except SpecError:
+            continue
+        if spec.kind == "report" and spec.name not in builtin:
+            specs.append(spec)
+    return specs
+
+
 def build_report_definitions(
-    upstream_keys: Sequence[dg.AssetKey],
+    upstream_keys: Sequence[dg.AssetKey], settings: Settings | None = None
 ) -> tuple[list[dg.AssetsDefinition], list[dg.ScheduleDefinition]]:
-    """Report assets (one schedule each, after the marts publish) and the alerts asset."""
+    """Report assets (one schedule each, after the marts publish), the alerts asset and the
+    first snapshots asset; with settings, the user's saved specs get theirs too."""
     assets: list[dg.AssetsDefinition] = []
     schedules: list[dg.ScheduleDefinition] = []
-    for spec in report_specs("report"):
+    saved = user_report_specs(settings) if settings is not None else []
+    for spec in [*report_specs("report"), *saved]:
         asset = _report_asset(spec, upstream_keys)
         assets.append(asset)
         job = dg.define_asset_job(f"report_{spec.name}", selection=[asset.key])
@@ -128,4 +181,5 @@ def build_report_definitions(
             )
         )
     assets.append(_alerts_asset(report_specs("alert"), upstream_keys))
+    assets.append(_first_snapshots_asset(report_specs("report"), upstream_keys))
     return assets, schedules
