@@ -311,6 +311,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Seasonal naive on the same backtest: WAPE {wape}, MASE {mase}",
         "同一回测上的季节性朴素预测：WAPE {wape}，MASE {mase}",
     ),
+    "held_back_scores": (
+        "On the held-back window, which played no part in the choice: WAPE {wape}, MASE {mase} "
+        "(seasonal naive: WAPE {naive_wape}, MASE {naive_mase})",
+        "在未参与模型选择的留出窗口上：WAPE {wape}，MASE {mase}"
+        "（季节性朴素：WAPE {naive_wape}，MASE {naive_mase}）",
+    ),
+    "accuracy_windows": (
+        "The model of each series is chosen on the earlier backtest windows (selection); the "
+        "held-back window, the last days of the history, is scored only after the choice. The "
+        "gap between the two is how much the choice itself flatters.",
+        "每个序列的模型在较早的回测窗口（选择窗口）上选出；留出窗口即历史最后一段，仅在选定后"
+        "评分。两者之差就是模型选择本身带来的偏乐观程度。",
+    ),
     "explain_details": ("How the order was worked out", "下单量的计算过程"),
     "accuracy": (
         "Forecast accuracy against the seasonal naive",
@@ -345,6 +358,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "lead_days": ("Lead days", "在途天数"),
     "arrival_date": ("Arrives", "到达日期"),
     "scope": ("Forecast", "预测方法"),
+    "window": ("Backtest window", "回测窗口"),
+    "compared": ("Forecast and window", "预测方法与窗口"),
     "n_series": ("Series", "序列数"),
     "n_points": ("Points", "回测点数"),
     "wape": ("WAPE", "WAPE"),
@@ -539,6 +554,12 @@ STATUS: dict[str, tuple[str, str]] = {
     "all": ("All", "全部"),
     "plan": ("Plan's models", "计划所用模型"),
     "naive": ("Seasonal naive", "季节性朴素"),
+    "selection": ("Selection windows", "选择窗口"),
+    "held_back": ("Held-back window", "留出窗口"),
+    "plan:selection": ("Plan, selection windows", "计划（选择窗口）"),
+    "plan:held_back": ("Plan, held-back window", "计划（留出窗口）"),
+    "naive:selection": ("Seasonal naive, selection windows", "季节性朴素（选择窗口）"),
+    "naive:held_back": ("Seasonal naive, held-back window", "季节性朴素（留出窗口）"),
     "delivered": ("Delivered", "已送达"),
     "not sent": ("Not sent", "未发送"),
     "retrying": ("Retrying", "重试中"),

@@ -10,6 +10,12 @@ from dashboards.lib import charts, ui
 from dashboards.lib.queries import replenishment
 from pipelines.i18n import fmt_int, fmt_pct, statuses, t
 
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 ctx = ui.context(used=("warehouse", "category"))
 lang = ctx.lang
 st.title(t("page_replenishment", lang))
@@ -88,6 +94,17 @@ if series is not None:
                 st.caption(
                     t("vs_naive", lang, wape=fmt_pct(row["naive_wape"], lang), mase=naive_mase)
                 )
+            if row["holdout_n_points"]:
+                st.caption(
+                    t(
+                        "held_back_scores",
+                        lang,
+                        wape=fmt_pct(row["holdout_wape"], lang),
+                        mase=_ratio(row["holdout_mase"]),
+                        naive_wape=fmt_pct(row["naive_holdout_wape"], lang),
+                        naive_mase=_ratio(row["naive_holdout_mase"]),
+                    )
+                )
         explain = ui.usable(one["explain"], lang)
         if explain is not None:
             st.markdown(f"**{t('why', lang)}:** {explain['why'][0]}")
@@ -101,15 +118,16 @@ if isinstance(accuracy, ui.Frame) and accuracy.is_empty():
 else:
     scores = ui.usable(accuracy, lang)
     if scores is not None:
+        st.caption(t("accuracy_windows", lang))
         left, right = st.columns(2)
         for column, metric in ((left, "wape"), (right, "mase")):
             with column:
                 title = t("accuracy_title", lang, metric=t(metric, lang))
                 ui.chart(
                     charts.grouped_bars(
-                        scores, lang, "demand_class", metric, "scope", title, metric == "wape"
+                        scores, lang, "demand_class", metric, "compared", title, metric == "wape"
                     ),
                     f"replenishment-accuracy-{metric}",
                 )
-        shown = ui.translated(scores, lang, "demand_class", "scope")
+        shown = ui.translated(scores.drop("compared"), lang, "demand_class", "scope", "window")
         ui.table(shown, "replenishment-accuracy", lang)

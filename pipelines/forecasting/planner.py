@@ -131,7 +131,8 @@ def plan(
     series = _series(demand, products, sales, po_lines, suppliers, params)
     horizon = int(series.get_column("horizon").max() or review)
     step = params.step_days or review
-    needed = min_history(horizon) + horizon + (params.n_windows - 1) * step
+    # The selection windows, then the held-back window after them (see backtest.py).
+    needed = min_history(horizon) + 2 * horizon + (params.n_windows - 1) * step
     series = series.with_columns(
         (pl.col("model_group").is_not_null() & (pl.col("n_days") >= needed)).alias("is_backtested")
     )
@@ -242,15 +243,16 @@ def _backtest(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per-series choice (unique_id, model_best, model_used, ...) and accuracy totals."""
     if tested.is_empty():
-        empty = bt.choose_models(
+        values = ["actual", "forecast", "scale", *BOUNDS]
+        empty = bt.choose_on_selection(
             pl.DataFrame(
-                schema={"unique_id": pl.String, "model": pl.String, "n_points": pl.UInt32}
-                | {m: pl.Float64 for m in ["mae", *bt.METRICS]}
+                schema={"unique_id": pl.String, "model": pl.String, "window": pl.String}
+                | {v: pl.Float64 for v in values}
             )
         )
         counts = {"n_series": pl.UInt32, "n_points": pl.UInt32}
-        totals = {"demand_class": pl.String, "scope": pl.String} | counts
-        return empty, pl.DataFrame(schema=totals | {m: pl.Float64 for m in bt.METRICS})
+        keys = {"window": pl.String, "demand_class": pl.String, "scope": pl.String}
+        return empty, pl.DataFrame(schema=keys | counts | {m: pl.Float64 for m in bt.METRICS})
     names = {
         group: candidates(group, params.include_arima)
         for group in tested.get_column("model_group").unique()
@@ -264,7 +266,7 @@ def _backtest(
         step=step,
         horizons=tested.select("unique_id", "horizon"),
     )
-    choice = bt.choose_models(bt.series_metrics(points))
+    choice = bt.choose_on_selection(points)
     return choice, bt.accuracy(points, choice, tested)
 
 
@@ -434,12 +436,17 @@ def _status(
         if transfers is not None
         else pl.DataFrame(schema={"sku": pl.String, "warehouse_id": pl.String})
     )
+    # A fit stored before held-back scores existed has none: they show as n/a until a refit.
+    scores = ("wape", "mase", "holdout_wape", "holdout_mase")
+    choice = choice.with_columns(
+        pl.lit(None, dtype=pl.Float64).alias(c) for c in scores if c not in choice.columns
+    )
     frame = (
         series.join(_demand_stats(demand, as_of, params.demand_window_days), on=SERIES, how="left")
         .join(stock, on=SERIES, how="left")
         .join(moves, on=SERIES, how="left")
         .join(
-            choice.select("unique_id", "model_used", "model_reason", "wape", "mase"),
+            choice.select("unique_id", "model_used", "model_reason", *scores),
             on="unique_id",
             how="left",
         )

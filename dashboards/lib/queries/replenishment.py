@@ -86,7 +86,8 @@ ACTUAL_SQL = """
 
 BACKTEST_SQL = """
     select demand_class, adi, cv2, is_backtested, model_best, model_used, model_reason,
-        n_points, wape, mase, bias, coverage80, coverage95, naive_wape, naive_mase
+        n_points, wape, mase, bias, coverage80, coverage95, naive_wape, naive_mase,
+        holdout_n_points, holdout_wape, holdout_mase, naive_holdout_wape, naive_holdout_mase
     from marts.replenishment_backtest
     where sku = $sku and warehouse_id = $warehouse_id
 """
@@ -97,10 +98,13 @@ EXPLAIN_SQL = """
     where sku = $sku and warehouse_id = $warehouse_id
 """
 
+# `compared` names a bar: the plan or the naive, on the windows the choice was made on or on
+# the held-back window after them (the gap between the two is what the choice flatters).
 ACCURACY_SQL = """
-    select demand_class, scope, n_series, n_points, wape, mase, bias, coverage80, coverage95
+    select demand_class, scope, "window", scope || ':' || "window" as compared, n_series,
+        n_points, wape, mase, bias, coverage80, coverage95
     from marts.replenishment_accuracy
-    order by demand_class = 'all', demand_class, scope
+    order by demand_class = 'all', demand_class, "window" = 'held_back', scope
 """
 
 
