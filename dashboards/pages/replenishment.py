@@ -11,7 +11,6 @@ from dashboards.lib.queries import replenishment
 from pipelines.i18n import fmt_int, fmt_pct, statuses, t
 
 
-
 def _ratio(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
