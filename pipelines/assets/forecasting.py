@@ -37,7 +37,8 @@ UPSTREAM = [
 
 INPUTS = {
     "sales": """
-        SELECT sku, warehouse_id, sales_date AS date, sum(units) AS units
+        SELECT sku, warehouse_id, sales_date AS date, sum(units) AS units,
+               sum(discount_amount) AS discount_amount, sum(gross_revenue) AS gross_revenue
         FROM marts.daily_sales
         WHERE warehouse_id IS NOT NULL AND sales_date >= $since GROUP BY ALL""",
     "stock_flags": """
