@@ -334,6 +334,27 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "No series has enough history to be backtested yet, so there is no accuracy to show.",
         "还没有历史足够长、可以回测的序列，因此暂无准确度数据。",
     ),
+    "simulation": (
+        "The policy replayed on history: service against stock",
+        "策略历史回放：服务水平与库存的权衡",
+    ),
+    "simulation_about": (
+        "The last weeks ({start} to {end}) replayed day by day with only what was known each "
+        "day: the forecast refitted every four weeks, the plan re-made daily, lead times drawn "
+        "from each supplier's own history. One point per policy and service target.",
+        "逐日回放最近几周（{start} 至 {end}），每天只使用当天已知的数据：预测每四周重新拟合，"
+        "计划每日重做，提前期按各供应商自身历史抽样。每个点代表一种策略和目标服务水平。",
+    ),
+    "simulation_title": ("Fill rate against average stock value", "满足率与平均库存价值"),
+    "simulation_empty": (
+        "The policy simulation runs with each weekly model refit; none has run on this data yet.",
+        "策略模拟随每周模型重新拟合运行；此数据上尚未运行。",
+    ),
+    "policy": ("Policy", "策略"),
+    "service_target": ("Target service level", "目标服务水平"),
+    "cycle_service_level": ("Cycle service level", "周期服务水平"),
+    "avg_stock_value": ("Average stock value", "平均库存价值"),
+    "orders_placed": ("Orders placed", "下单次数"),
     "needs_order": ("Needs order", "需下单"),
     "order_qty": ("Order quantity", "下单数量"),
     "order_by_date": ("Order by", "最晚下单日"),
@@ -554,6 +575,9 @@ STATUS: dict[str, tuple[str, str]] = {
     "all": ("All", "全部"),
     "plan": ("Plan's models", "计划所用模型"),
     "naive": ("Seasonal naive", "季节性朴素"),
+    "policy_plan": ("The plan's policy", "计划策略"),
+    "policy_min_max": ("Simple min/max", "简单最小/最大库存策略"),
+    "policy_actual": ("What happened", "实际情况"),
     "selection": ("Selection windows", "选择窗口"),
     "held_back": ("Held-back window", "留出窗口"),
     "plan:selection": ("Plan, selection windows", "计划（选择窗口）"),

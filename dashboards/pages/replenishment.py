@@ -130,3 +130,25 @@ else:
                 )
         shown = ui.translated(scores.drop("compared"), lang, "demand_class", "scope", "window")
         ui.table(shown, "replenishment-accuracy", lang)
+
+st.subheader(t("simulation", lang))
+simulation = data["simulation"]
+if isinstance(simulation, ui.Frame) and simulation.is_empty() or isinstance(simulation, ui.Missing):
+    st.info(t("simulation_empty", lang))
+else:
+    points = ui.usable(simulation, lang)
+    if points is not None:
+        st.caption(
+            t(
+                "simulation_about",
+                lang,
+                start=points["start_date"][0],
+                end=points["end_date"][0],
+            )
+        )
+        ui.chart(
+            charts.tradeoff(points, lang, t("simulation_title", lang)),
+            "replenishment-simulation",
+        )
+        shown = ui.translated(points.drop("start_date", "end_date"), lang, "policy")
+        ui.table(shown, "replenishment-simulation", lang)

@@ -108,6 +108,19 @@ ACCURACY_SQL = """
 """
 
 
+# The simulation's pooled rows (every series): one point per policy and service target. The
+# policy is named by its catalogue value (`policy_plan`, ...); a published file from before the
+# simulation existed simply lacks the mart (the section says so).
+SIMULATION = "marts.replenishment_policy_simulation"
+SIMULATION_SQL = """
+    select 'policy_' || policy as policy, service_target, n_series, fill_rate,
+        cycle_service_level, stockout_days, avg_stock_value, orders_placed, start_date, end_date
+    from marts.replenishment_policy_simulation
+    where scope = 'all'
+    order by policy = 'actual', policy, service_target
+"""
+
+
 def _filter_params(filters: Filters, needs_only: bool) -> dict[str, object]:
     return {
         "warehouses": list(filters.warehouses) or None,
@@ -151,4 +164,5 @@ def page_data(srv: Serving, filters: Filters, needs_only: bool = False) -> dict[
         "transfers": run(srv, TRANSFERS_SQL, params, ("marts.replenishment_transfers", *_NEEDS)),
         "series": run(srv, SERIES_SQL, params, (REORDER, *_NEEDS)),
         "accuracy": run(srv, ACCURACY_SQL, params, ("marts.replenishment_accuracy",)),
+        "simulation": run(srv, SIMULATION_SQL, None, (SIMULATION,)),
     }
