@@ -39,6 +39,7 @@ PROMO = "promo"
 LAGS = [1, 2, 3, 7, 14, 21, 28]
 CALENDAR = ["weekday", "day", "month"]
 PROMO_RECENT_DAYS = 28
+TRAIN_DAYS = 364  # days of history the model trains on (per backtest cutoff: before it)
 SEED = 0
 LGB_PARAMS: dict[str, object] = {
     "objective": "tweedie",
@@ -84,8 +85,15 @@ def promotions(sales: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 
 
 def _with_promo(y: pl.DataFrame, promo: pl.DataFrame | None) -> pl.DataFrame:
+    # The last TRAIN_DAYS days only: a year holds every weekday and month's pattern once,
+    # and training costs grow with the rows.
+    recent = pl.col("ds") > pl.col("ds").max() - pl.duration(days=TRAIN_DAYS)
     # Sorted by series and day: mlforecast checks the order, and sorts unsorted frames slowly.
-    frame = y.select("unique_id", "ds", pl.col("y").cast(pl.Float64)).sort("unique_id", "ds")
+    frame = (
+        y.filter(recent)
+        .select("unique_id", "ds", pl.col("y").cast(pl.Float64))
+        .sort("unique_id", "ds")
+    )
     if promo is None or promo.is_empty():
         return frame.with_columns(pl.lit(0.0).alias(PROMO))
     return (
