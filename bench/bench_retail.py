@@ -84,20 +84,29 @@ def load_warehouse(work: Path = WORK) -> Path:
     return settings.warehouse_path
 
 
+# The export names no warehouse (its lines have none): everything ships from one, named here.
+WAREHOUSE = "UK"
+SALES_SQL = """
+    SELECT sku, coalesce(warehouse_id, $warehouse) AS warehouse_id, sales_date AS date,
+           sum(units) AS units, sum(discount_amount) AS discount_amount,
+           sum(gross_revenue) AS gross_revenue
+    FROM marts.daily_sales GROUP BY ALL"""
+
+
 def plan_inputs(warehouse: Path) -> dict[str, Any]:
-    """What the forecasting asset reads, read the same way (its queries)."""
+    """What the forecasting asset reads, read with its queries (sales: in one warehouse)."""
     from datetime import date
 
     from pipelines.assets.forecasting import INPUTS
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        as_of = con.sql(
-            "select max(sales_date) from marts.daily_sales where warehouse_id is not null"
-        ).fetchall()[0][0]
         frames = {
             name: con.sql(sql, params={"since": date.min} if "$since" in sql else None).pl()
             for name, sql in INPUTS.items()
+            if name != "sales"
         }
+        frames["sales"] = con.sql(SALES_SQL, params={"warehouse": WAREHOUSE}).pl()
+    as_of = frames["sales"].get_column("date").max()
     return frames | {"as_of": as_of}
 
 

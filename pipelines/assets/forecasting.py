@@ -142,7 +142,8 @@ def simulate_from_warehouse(
     params = SimulationParams(
         weeks=weeks,
         refit_weeks=SIMULATION_REFIT_WEEKS,
-        plan=PlanParams(refit_days=7 * SIMULATION_REFIT_WEEKS),
+        # The replay needs each refit's choice and forecast, not its held-back score.
+        plan=PlanParams(refit_days=7 * SIMULATION_REFIT_WEEKS, held_back=False),
     )
     return simulate_policies(
         inputs["sales"],

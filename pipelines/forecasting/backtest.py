@@ -52,6 +52,7 @@ def backtest(
     step: int,
     horizons: pl.DataFrame | None = None,
     global_run: GlobalRun | None = None,
+    held_back: bool = True,
 ) -> pl.DataFrame:
     """Scored backtest points of every series against the candidates of its model group.
 
@@ -62,18 +63,22 @@ def backtest(
     global_run: optional global model run over all series together (one more candidate).
     Returns the rows of `score_points`, one per series, model, cutoff and day, with
     `window`: `selection` (`n_windows` cutoffs ending `h` days before each series' last
-    day) or `held_back` (one cutoff `h` days before the last day).
+    day) or `held_back` (one cutoff `h` days before the last day). Without `held_back` (a
+    replay needs the choice, not its score) the selection windows end on the last day.
     """
     last = pl.col("ds").max().over("unique_id")
-    earlier = y.filter(pl.col("ds") <= last - pl.duration(days=h))
+    earlier = y.filter(pl.col("ds") <= last - pl.duration(days=h)) if held_back else y
     parts = [
         _runs(earlier, names_by_group, h, n_windows, step, global_run).with_columns(
             pl.lit(SELECTION).alias("window")
-        ),
-        _runs(y, names_by_group, h, 1, step, global_run).with_columns(
-            pl.lit(HELD_BACK).alias("window")
-        ),
+        )
     ]
+    if held_back:
+        parts.append(
+            _runs(y, names_by_group, h, 1, step, global_run).with_columns(
+                pl.lit(HELD_BACK).alias("window")
+            )
+        )
     runs = [part for part in parts if not part.is_empty()]
     if not runs:
         return pl.DataFrame()

@@ -78,6 +78,7 @@ class PlanParams:
     transfer_lead_days: int = TRANSFER_LEAD_DAYS
     policy: PolicyParams = field(default_factory=PolicyParams)
     global_model: bool = True  # LightGBM over all series as one more candidate
+    held_back: bool = True  # score the choice on a held-back window after the selection ones
     refit_days: int | None = None  # days a fit is reused; default: the review period
 
     @property
@@ -147,7 +148,7 @@ def plan(
     horizon = int(series.get_column("horizon").max() or review)
     step = params.step_days or review
     # The selection windows, then the held-back window after them (see backtest.py).
-    needed = min_history(horizon) + 2 * horizon + (params.n_windows - 1) * step
+    needed = min_history(horizon) + (1 + params.held_back) * horizon + (params.n_windows - 1) * step
     series = series.with_columns(
         (pl.col("model_group").is_not_null() & (pl.col("n_days") >= needed)).alias("is_backtested")
     )
@@ -291,6 +292,7 @@ def _backtest(
         step=step,
         horizons=tested.select("unique_id", "horizon"),
         global_run=partial(global_cross_validate, promo=promo) if params.global_model else None,
+        held_back=params.held_back,
     )
     widths = no_widths
     if params.global_model:
