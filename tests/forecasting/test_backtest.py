@@ -158,3 +158,29 @@ def test_held_back_window_is_disjoint_from_the_windows_the_choice_was_made_on():
     assert again.get_column("model_used").to_list() == choice.get_column("model_used").to_list()
     assert again.get_column("wape").to_list() == choice.get_column("wape").to_list()
     assert again.get_column("holdout_wape").item() > choice.get_column("holdout_wape").item()
+
+
+def test_without_a_held_back_window_the_choice_windows_reach_the_last_day():
+    days = 16 * 7
+    y = pl.DataFrame(
+        {
+            "unique_id": "w",
+            "ds": [_d(i) for i in range(days)],
+            "y": [0.0, 0.0, 0.0, 0.0, 0.0, 10.0, 20.0] * 16,
+            "model_group": "intermittent",
+        }
+    )
+    observed = y.select("unique_id", "ds", pl.col("y").alias("actual"))
+    points = bt.backtest(
+        y,
+        observed,
+        {"intermittent": candidates("intermittent")},
+        h=7,
+        n_windows=2,
+        step=7,
+        held_back=False,
+    )
+    assert set(points.get_column("window")) == {bt.SELECTION}
+    assert points.get_column("ds").max() == _d(days - 1)
+    choice = bt.choose_on_selection(points).row(0, named=True)
+    assert choice["model_used"] == "SeasonalNaive" and choice["holdout_wape"] is None
