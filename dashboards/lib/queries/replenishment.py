@@ -164,5 +164,5 @@ def page_data(srv: Serving, filters: Filters, needs_only: bool = False) -> dict[
         "transfers": run(srv, TRANSFERS_SQL, params, ("marts.replenishment_transfers", *_NEEDS)),
         "series": run(srv, SERIES_SQL, params, (REORDER, *_NEEDS)),
         "accuracy": run(srv, ACCURACY_SQL, params, ("marts.replenishment_accuracy",)),
-        "simulation": run(srv, SIMULATION_SQL, None, (SIMULATION,)),
+        "simulation": run(srv, SIMULATION_SQL, {}, (SIMULATION,)),
     }
