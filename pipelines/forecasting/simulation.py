@@ -226,7 +226,9 @@ def simulate_policies(
         _open_orders(series, orders, start, dates),
     )
     refit_every = 7 * params.refit_weeks
-    forecasts = classes = None
+    forecasts: pl.DataFrame | None = None
+    classes = pl.DataFrame(schema={"sku": pl.String, "warehouse_id": pl.String})
+    classes = classes.with_columns(pl.lit(None, dtype=pl.String).alias("demand_class"))
     for index, day in enumerate(dates):
         replay.sell(index)
         if index == len(dates) - 1:
@@ -253,7 +255,6 @@ def simulate_policies(
             positions = replay.positions(MIN_MAX, slot)
             qty = _min_max_orders(frame, positions[0] + positions[1], target, plan_params)
             replay.order(MIN_MAX, slot, index, qty, lead_draws)
-    assert classes is not None
     simulated = replay.metrics(params.targets)
     actual = _actual(series, history, demand, sales, orders, start, as_of)
     metrics = _with_totals(
