@@ -113,11 +113,12 @@ ACCURACY_SQL = """
 # simulation existed simply lacks the mart (the section says so).
 SIMULATION = "marts.replenishment_policy_simulation"
 SIMULATION_SQL = """
-    select 'policy_' || policy as policy, service_target, n_series, fill_rate,
-        cycle_service_level, stockout_days, avg_stock_value, orders_placed, start_date, end_date
-    from marts.replenishment_policy_simulation
-    where scope = 'all'
-    order by policy = 'actual', policy, service_target
+    select 'policy_' || s.policy as policy, s.service_target, s.n_series, s.fill_rate,
+        s.cycle_service_level, s.stockout_days, s.avg_stock_value, s.orders_placed,
+        s.start_date, s.end_date
+    from marts.replenishment_policy_simulation as s
+    where s.scope = 'all'
+    order by s.policy = 'actual', s.policy = 'min_max', s.service_target
 """
 
 
