@@ -111,9 +111,9 @@ def plan_inputs(warehouse: Path) -> dict[str, Any]:
     return frames | {"as_of": as_of}
 
 
-def _held_back(result: dict[str, pl.DataFrame]) -> dict[str, float]:
+def _held_back(result: dict[str, pl.DataFrame], window: str = bt.HELD_BACK) -> dict[str, float]:
     acc = result["accuracy"].filter(
-        (pl.col("window") == bt.HELD_BACK) & (pl.col("demand_class") == "all")
+        (pl.col("window") == window) & (pl.col("demand_class") == "all")
     )
     out: dict[str, float] = {}
     for row in acc.iter_rows(named=True):
@@ -220,6 +220,8 @@ def main(scale: str = "retail", prophet_series: int = PROPHET_SERIES) -> dict[st
         "time_ratio": round(shipped_s / alone_s, 2) if alone_s else None,
         **{f"held_back_{k}": v for k, v in held.items()},
         **{f"statsforecast_held_back_{k}": v for k, v in held_alone.items()},
+        # The same plan on the windows its models were chosen on: what the choice flatters.
+        **{f"selection_{k}": v for k, v in _held_back(shipped, bt.SELECTION).items()},
     }
     naive_wape = held.get("naive_wape")
     plan_wape = held.get("plan_wape")

@@ -247,6 +247,10 @@ statsforecast's.""",
                 joined(value("held_back_plan_mase"), value("held_back_naive_mase")),
             ),
             (
+                "selection windows WAPE / MASE plan",
+                joined(value("selection_plan_wape"), value("selection_plan_mase")),
+            ),
+            (
                 "statsforecast alone: WAPE / MASE",
                 joined(
                     value("statsforecast_held_back_plan_wape"),
