@@ -20,7 +20,7 @@ The last `weeks` weeks are replayed day by day with only the data known on each 
   purchase orders then open arriving on their real receipt days (a series with no stock record
   starts with its mean demand over lead time + review period on hand).
 
-Policies: `plan` (the above) and `min_max`, the simple rule it is measured against: order up
+Policies: `plan_policy` (the above) and `min_max`, the simple rule it is measured against: order up
 to max = min + d x review period whenever the position is at or below min = d x L + safety stock
 without forecast or lead-time spread (z x sigma_d x sqrt(L)), each for the service targets
 90, 95 and 98%; and `actual`, what really happened, where the stock history shows it.
@@ -58,7 +58,7 @@ from pipelines.forecasting.policy import (
 )
 from pipelines.forecasting.projection import demand_over
 
-PLAN = "plan"
+PLAN = "plan_policy"
 MIN_MAX = "min_max"
 ACTUAL = "actual"
 TARGETS = (0.90, 0.95, 0.98)

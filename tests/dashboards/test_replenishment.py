@@ -149,7 +149,7 @@ def test_the_page_shows_the_simulated_trade_off_one_point_per_policy_and_target(
         "select policy, service_target from marts.replenishment_policy_simulation "
         "where scope = 'all'",
     )
-    assert set(pooled["policy"]) >= {"plan", "min_max"}
+    assert set(pooled["policy"]) >= {"plan_policy", "min_max"}
     at = _open()
     assert "The policy replayed on history: service against stock" in [
         h.value for h in at.subheader
@@ -170,7 +170,7 @@ def test_the_page_shows_the_simulated_trade_off_one_point_per_policy_and_target(
 def test_trade_off_chart_labels_each_policy_in_the_readers_language(lang):
     points = pl.DataFrame(
         {
-            "policy": ["policy_plan"] * 3 + ["policy_min_max"] * 3 + ["policy_actual"],
+            "policy": ["plan_policy"] * 3 + ["min_max"] * 3 + ["actual"],
             "service_target": [0.9, 0.95, 0.98] * 2 + [None],
             "fill_rate": [0.9, 0.93, 0.96, 0.88, 0.92, 0.95, 0.91],
             "avg_stock_value": [100.0, 120.0, 150.0, 110.0, 130.0, 170.0, 140.0],

@@ -55,7 +55,7 @@ def _pooled(metrics: pl.DataFrame, policy: str, scope: str, target: float | None
 
 
 def test_the_95_target_delivers_95_cycle_service_on_the_non_intermittent_skus(simulated):
-    row = _pooled(simulated, "plan", "not_intermittent", 0.95)
+    row = _pooled(simulated, "plan_policy", "not_intermittent", 0.95)
     print(  # shown with -s: the figures beside the check
         f"\nnon-intermittent series {row['n_series']}: cycle service level "
         f"{row['cycle_service_level']:.3f} over {row['cycles']} cycles, fill rate "
@@ -67,7 +67,7 @@ def test_the_95_target_delivers_95_cycle_service_on_the_non_intermittent_skus(si
 
 
 def test_higher_targets_hold_more_stock_and_serve_more(simulated):
-    plans = [_pooled(simulated, "plan", "all", t) for t in (0.90, 0.95, 0.98)]
+    plans = [_pooled(simulated, "plan_policy", "all", t) for t in (0.90, 0.95, 0.98)]
     stock = [p["avg_stock_value"] for p in plans]
     service = [p["cycle_service_level"] for p in plans]
     assert stock == sorted(stock)
@@ -76,7 +76,7 @@ def test_higher_targets_hold_more_stock_and_serve_more(simulated):
 
 def test_every_policy_and_target_has_pooled_rows_and_what_happened_is_replayed(simulated):
     pooled = simulated.filter(pl.col("scope") == "all")
-    assert set(pooled["policy"]) == {"plan", "min_max", "actual"}
+    assert set(pooled["policy"]) == {"plan_policy", "min_max", "actual"}
     assert pooled.filter(pl.col("policy") != "actual").height == 6
     actual = _pooled(simulated, "actual", "all", None)
     assert actual["n_series"] > 0 and actual["demand_units"] > 0

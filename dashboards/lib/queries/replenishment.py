@@ -108,12 +108,11 @@ ACCURACY_SQL = """
 """
 
 
-# The simulation's pooled rows (every series): one point per policy and service target. The
-# policy is named by its catalogue value (`policy_plan`, ...); a published file from before the
-# simulation existed simply lacks the mart (the section says so).
+# The simulation's pooled rows (every series): one point per policy and service target; a
+# published file from before the simulation existed simply lacks the mart (the section says so).
 SIMULATION = "marts.replenishment_policy_simulation"
 SIMULATION_SQL = """
-    select 'policy_' || s.policy as policy, s.service_target, s.n_series, s.fill_rate,
+    select s.policy, s.service_target, s.n_series, s.fill_rate,
         s.cycle_service_level, s.stockout_days, s.avg_stock_value, s.orders_placed,
         s.start_date, s.end_date
     from marts.replenishment_policy_simulation as s
