@@ -25,8 +25,9 @@ to max = min + d x review period whenever the position is at or below min = d x 
 without forecast or lead-time spread (z x sigma_d x sqrt(L)), each for the service targets
 90, 95 and 98%; and `actual`, what really happened, where the stock history shows it.
 
-Metrics per series (`scope` = `series`) and pooled (`all`, `not_intermittent`,
-`intermittent`), see docs/metrics.md:
+Metrics per series (`scope` = `series`) and pooled (`all`; `intermittent`: demand classed
+intermittent or lumpy; `not_intermittent`: every other series, smooth, erratic and the
+histories too short to classify), see docs/metrics.md:
 - fill rate = demand met / demand;
 - cycle service level = replenishment cycles without a stockout / cycles; a cycle runs from
   one receipt (the first from the replay's first day) to the day before the next receipt, so
