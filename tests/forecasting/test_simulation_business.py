@@ -3,7 +3,8 @@
 
 On the series whose demand is not classed intermittent or lumpy (smooth, erratic and the
 histories too short to classify: 179 of 2,000 here), the plan's policy at a 95% target should
-deliver a cycle service level within 3 points of 95%; the fill rate is reported beside it. The actual history is replayed too, wherever the stock history covers the weeks.
+deliver a cycle service level within 3 points of 95%; the fill rate is reported beside it.
+What actually happened is replayed too, wherever the stock history covers the weeks.
 """
 
 from __future__ import annotations
