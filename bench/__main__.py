@@ -23,6 +23,7 @@ SUITES = {
     "build": "bench.build",
     "dashboards": "bench.bench_dashboards",
     "forecasting": "bench.bench_forecasting",
+    "retail": "bench.bench_retail",
     "simulate": "bench.simulate",
     "freshness": "bench.freshness",
 }

@@ -311,6 +311,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Seasonal naive on the same backtest: WAPE {wape}, MASE {mase}",
         "同一回测上的季节性朴素预测：WAPE {wape}，MASE {mase}",
     ),
+    "held_back_scores": (
+        "On the held-back window, which played no part in the choice: WAPE {wape}, MASE {mase} "
+        "(seasonal naive: WAPE {naive_wape}, MASE {naive_mase})",
+        "在未参与模型选择的留出窗口上：WAPE {wape}，MASE {mase}"
+        "（季节性朴素：WAPE {naive_wape}，MASE {naive_mase}）",
+    ),
+    "accuracy_windows": (
+        "The model of each series is chosen on the earlier backtest windows (selection); the "
+        "held-back window, the last days of the history, is scored only after the choice. The "
+        "gap between the two is how much the choice itself flatters.",
+        "每个序列的模型在较早的回测窗口（选择窗口）上选出；留出窗口即历史最后一段，仅在选定后"
+        "评分。两者之差就是模型选择本身带来的偏乐观程度。",
+    ),
     "explain_details": ("How the order was worked out", "下单量的计算过程"),
     "accuracy": (
         "Forecast accuracy against the seasonal naive",
@@ -321,6 +334,27 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "No series has enough history to be backtested yet, so there is no accuracy to show.",
         "还没有历史足够长、可以回测的序列，因此暂无准确度数据。",
     ),
+    "simulation": (
+        "The policy replayed on history: service against stock",
+        "策略历史回放：服务水平与库存的权衡",
+    ),
+    "simulation_about": (
+        "The last weeks ({start} to {end}) replayed day by day with only what was known each "
+        "day: the forecast refitted every four weeks, the plan re-made daily, lead times drawn "
+        "from each supplier's own history. One point per policy and service target.",
+        "逐日回放最近几周（{start} 至 {end}），每天只使用当天已知的数据：预测每四周重新拟合，"
+        "计划每日重做，提前期按各供应商自身历史抽样。每个点代表一种策略和目标服务水平。",
+    ),
+    "simulation_title": ("Fill rate against average stock value", "满足率与平均库存价值"),
+    "simulation_empty": (
+        "The policy simulation runs with each weekly model refit; none has run on this data yet.",
+        "策略模拟随每周模型重新拟合运行；此数据上尚未运行。",
+    ),
+    "policy": ("Policy", "策略"),
+    "service_target": ("Target service level", "目标服务水平"),
+    "cycle_service_level": ("Cycle service level", "周期服务水平"),
+    "avg_stock_value": ("Average stock value", "平均库存价值"),
+    "orders_placed": ("Orders placed", "下单次数"),
     "needs_order": ("Needs order", "需下单"),
     "order_qty": ("Order quantity", "下单数量"),
     "order_by_date": ("Order by", "最晚下单日"),
@@ -345,6 +379,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "lead_days": ("Lead days", "在途天数"),
     "arrival_date": ("Arrives", "到达日期"),
     "scope": ("Forecast", "预测方法"),
+    "window": ("Backtest window", "回测窗口"),
+    "compared": ("Forecast and window", "预测方法与窗口"),
     "n_series": ("Series", "序列数"),
     "n_points": ("Points", "回测点数"),
     "wape": ("WAPE", "WAPE"),
@@ -539,6 +575,15 @@ STATUS: dict[str, tuple[str, str]] = {
     "all": ("All", "全部"),
     "plan": ("Plan's models", "计划所用模型"),
     "naive": ("Seasonal naive", "季节性朴素"),
+    "plan_policy": ("The plan's policy", "计划策略"),
+    "min_max": ("Simple min/max", "简单最小/最大库存策略"),
+    "actual": ("What happened", "实际情况"),
+    "selection": ("Selection windows", "选择窗口"),
+    "held_back": ("Held-back window", "留出窗口"),
+    "plan:selection": ("Plan, selection windows", "计划（选择窗口）"),
+    "plan:held_back": ("Plan, held-back window", "计划（留出窗口）"),
+    "naive:selection": ("Seasonal naive, selection windows", "季节性朴素（选择窗口）"),
+    "naive:held_back": ("Seasonal naive, held-back window", "季节性朴素（留出窗口）"),
     "delivered": ("Delivered", "已送达"),
     "not sent": ("Not sent", "未发送"),
     "retrying": ("Retrying", "重试中"),

@@ -197,9 +197,21 @@ class Settings:
         _path,
         "<data dir>/mappings",
     )
+    # The replenishment policy replayed on history (with every model refit): a half year
+    # spans a season's swings and several refits of the forecast.
+    simulation_weeks: int = setting(
+        26,
+        "SIMULATION_WEEKS",
+        "weeks of history the policy simulation replays day by day at each model refit",
+        _number(int),
+    )
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
     def __post_init__(self) -> None:
+        if self.simulation_weeks < 1:
+            raise SettingsError(
+                f"{PREFIX}SIMULATION_WEEKS={self.simulation_weeks} must be at least 1 week"
+            )
         # Absolute from here on: a child process may run in another working directory.
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().resolve())
 

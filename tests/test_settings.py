@@ -53,7 +53,7 @@ def test_every_field_is_a_documented_setting_with_one_row() -> None:
     ]
     rows = [row.split(" | ") for row in settings_table().splitlines()[2:]]
     assert [row[0].strip("| `") for row in rows] == documented
-    assert len(set(documented)) == len(documented) == 19
+    assert len(set(documented)) == len(documented) == 20
     assert all(row[1].strip("`") and row[2].strip(" |") for row in rows)
 
 
@@ -103,6 +103,7 @@ def test_defaults_need_no_environment_and_the_outbox_follows_the_data_dir(
         ("SMTP_PORT", "25.5", "ORDERLENS_SMTP_PORT='25.5' is not a whole number"),
         ("SMTP_SECURITY", "ssl", "ORDERLENS_SMTP_SECURITY is 'ssl'; allowed: none, starttls"),
         ("SOURCE_TIMEZONE", "Mars/Olympus", "ORDERLENS_SOURCE_TIMEZONE='Mars/Olympus' is not"),
+        ("SIMULATION_WEEKS", "0", "ORDERLENS_SIMULATION_WEEKS=0 must be at least 1 week"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(

@@ -368,3 +368,31 @@ def changes(frame: pl.DataFrame, lang: str, label: str, value: str, title: str) 
     fig.update_xaxes(tickformat="+.0%", zeroline=True)
     _titles(fig, lang, x=value, y=label)
     return _layout(fig, title, hovermode="closest")
+
+
+def tradeoff(frame: pl.DataFrame, lang: str, title: str) -> go.Figure:
+    """Fill rate against average stock value: one marker per policy and service target.
+
+    frame: `policy` (a catalogue value), `service_target` (null for what happened),
+    `fill_rate`, `avg_stock_value`. Each policy is one trace, its targets joined in order.
+    """
+    fig = go.Figure()
+    for key in frame["policy"].unique(maintain_order=True).to_list():
+        part = frame.filter(pl.col("policy") == key).sort("service_target", nulls_last=True)
+        targets = [
+            "" if target is None else f"{target:.0%}" for target in part["service_target"].to_list()
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=part["avg_stock_value"].to_list(),
+                y=part["fill_rate"].to_list(),
+                text=targets,
+                mode="lines+markers+text",
+                textposition="top center",
+                name=_label(key, lang),
+                hovertemplate="%{text} %{x:,.0f}: %{y:.1%}" + f"<extra>{_label(key, lang)}</extra>",
+            )
+        )
+    fig.update_yaxes(tickformat=".0%")
+    _titles(fig, lang, x="avg_stock_value", y="fill_rate", legend="policy")
+    return _layout(fig, title, hovermode="closest")

@@ -41,11 +41,22 @@ MONEY = frozenset(
         "cost_per_unit",
         "buy_cost_per_unit",
         "amount",
+        "avg_stock_value",
     }
 )
 # Shares (0.25 = 25 %); the marts' `*_pct` columns are already percents (12.5 = +12.5 %).
 RATES = frozenset(
-    {"share", "cumulative_revenue_share", "cycle_share", "wape", "bias", "coverage80", "coverage95"}
+    {
+        "share",
+        "cumulative_revenue_share",
+        "cycle_share",
+        "wape",
+        "bias",
+        "coverage80",
+        "coverage95",
+        "service_target",
+        "cycle_service_level",
+    }
 )
 # Whole numbers that name a thing rather than count it: no thousands separator.
 CODES = frozenset({"batch_id", "quarantine_id", "source_row", "version", "attempt", "revenue_rank"})

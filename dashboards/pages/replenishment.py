@@ -10,6 +10,11 @@ from dashboards.lib import charts, ui
 from dashboards.lib.queries import replenishment
 from pipelines.i18n import fmt_int, fmt_pct, statuses, t
 
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 ctx = ui.context(used=("warehouse", "category"))
 lang = ctx.lang
 st.title(t("page_replenishment", lang))
@@ -88,6 +93,17 @@ if series is not None:
                 st.caption(
                     t("vs_naive", lang, wape=fmt_pct(row["naive_wape"], lang), mase=naive_mase)
                 )
+            if row["holdout_n_points"]:
+                st.caption(
+                    t(
+                        "held_back_scores",
+                        lang,
+                        wape=fmt_pct(row["holdout_wape"], lang),
+                        mase=_ratio(row["holdout_mase"]),
+                        naive_wape=fmt_pct(row["naive_holdout_wape"], lang),
+                        naive_mase=_ratio(row["naive_holdout_mase"]),
+                    )
+                )
         explain = ui.usable(one["explain"], lang)
         if explain is not None:
             st.markdown(f"**{t('why', lang)}:** {explain['why'][0]}")
@@ -101,15 +117,38 @@ if isinstance(accuracy, ui.Frame) and accuracy.is_empty():
 else:
     scores = ui.usable(accuracy, lang)
     if scores is not None:
+        st.caption(t("accuracy_windows", lang))
         left, right = st.columns(2)
         for column, metric in ((left, "wape"), (right, "mase")):
             with column:
                 title = t("accuracy_title", lang, metric=t(metric, lang))
                 ui.chart(
                     charts.grouped_bars(
-                        scores, lang, "demand_class", metric, "scope", title, metric == "wape"
+                        scores, lang, "demand_class", metric, "compared", title, metric == "wape"
                     ),
                     f"replenishment-accuracy-{metric}",
                 )
-        shown = ui.translated(scores, lang, "demand_class", "scope")
+        shown = ui.translated(scores.drop("compared"), lang, "demand_class", "scope", "window")
         ui.table(shown, "replenishment-accuracy", lang)
+
+st.subheader(t("simulation", lang))
+simulation = data["simulation"]
+if isinstance(simulation, ui.Frame) and simulation.is_empty() or isinstance(simulation, ui.Missing):
+    st.info(t("simulation_empty", lang))
+else:
+    points = ui.usable(simulation, lang)
+    if points is not None:
+        st.caption(
+            t(
+                "simulation_about",
+                lang,
+                start=points["start_date"][0],
+                end=points["end_date"][0],
+            )
+        )
+        ui.chart(
+            charts.tradeoff(points, lang, t("simulation_title", lang)),
+            "replenishment-simulation",
+        )
+        shown = ui.translated(points.drop("start_date", "end_date"), lang, "policy")
+        ui.table(shown, "replenishment-simulation", lang)

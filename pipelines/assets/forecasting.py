@@ -1,7 +1,10 @@
 """Forecasting assets: the replenishment marts, computed by `pipelines.forecasting.plan`.
 
 The models are refitted weekly (when the data's day is a review period past the last fit,
-or on request) and the plan is recomputed on every build from the stored fit.
+or on request) and the plan is recomputed on every build from the stored fit. The policy
+simulation (`pipelines.forecasting.simulation`) runs with each refit only: it replays the
+last `ORDERLENS_SIMULATION_WEEKS` weeks, refitting the forecast every four simulated weeks,
+which costs several refits; the table it writes stays until the next refit.
 """
 
 from datetime import date, timedelta
@@ -12,6 +15,7 @@ import duckdb
 import polars as pl
 
 from pipelines.forecasting import Fit, PlanParams, plan
+from pipelines.forecasting.simulation import COLUMNS, SimulationParams, simulate_policies
 from pipelines.resources import SettingsResource
 from pipelines.settings import Settings
 from pipelines.warehouse import writer
@@ -23,6 +27,9 @@ OUTPUTS = {
     "transfers": "replenishment_transfers",
     "accuracy": "replenishment_accuracy",
 }
+SIMULATION = "replenishment_policy_simulation"
+# The forecast inside the simulation is refitted every 4 simulated weeks, and re-planned daily.
+SIMULATION_REFIT_WEEKS = 4
 # The days of history a re-plan reads: the demand window and four weeks for imputation.
 REPLAN_HISTORY_DAYS = PlanParams().demand_window_days + 28
 
@@ -37,7 +44,8 @@ UPSTREAM = [
 
 INPUTS = {
     "sales": """
-        SELECT sku, warehouse_id, sales_date AS date, sum(units) AS units
+        SELECT sku, warehouse_id, sales_date AS date, sum(units) AS units,
+               sum(discount_amount) AS discount_amount, sum(gross_revenue) AS gross_revenue
         FROM marts.daily_sales
         WHERE warehouse_id IS NOT NULL AND sales_date >= $since GROUP BY ALL""",
     "stock_flags": """
@@ -56,6 +64,19 @@ INPUTS = {
         FROM marts.purchase_order_lines
         WHERE status <> 'cancelled'""",
     "suppliers": "SELECT supplier_id, lead_time_days FROM marts.suppliers",
+}
+
+# What the simulation reads besides the plan's inputs: the real stock per day (its starting
+# stock and the `actual` rows) and the purchase order lines with their SKU and warehouse.
+SIMULATION_INPUTS = {
+    "stock_history": """
+        SELECT sku, warehouse_id, position_date AS date, on_hand, is_stockout
+        FROM marts.daily_stock_positions WHERE position_date >= $since""",
+    "po_lines": """
+        SELECT supplier_id, sku, warehouse_id, ordered_date, received_date, ordered_quantity,
+               received_quantity
+        FROM marts.purchase_order_lines
+        WHERE status <> 'cancelled'""",
 }
 
 
@@ -79,9 +100,14 @@ def stored_fit(con: duckdb.DuckDBPyConnection) -> Fit | None:
     return Fit(backtest, forecasts, accuracy)
 
 
-def plan_from_warehouse(
-    con: duckdb.DuckDBPyConnection, refit: bool = False
-) -> tuple[date | None, dict[str, pl.DataFrame]]:
+class PlanRun(NamedTuple):
+    as_of: date | None  # the data's last day
+    result: dict[str, pl.DataFrame]  # plan()'s frames
+    refitted: bool  # the models were chosen and fitted in this run
+    inputs: dict[str, pl.DataFrame]  # what plan() read
+
+
+def plan_from_warehouse(con: duckdb.DuckDBPyConnection, refit: bool = False) -> PlanRun:
     """Read the plan's inputs from the marts and run it as of the data's own clock.
 
     The stored fit is reused within its review period unless `refit` is asked for.
@@ -89,14 +115,46 @@ def plan_from_warehouse(
     last = con.sql("select max(sales_date) from marts.daily_sales where warehouse_id is not null")
     as_of = last.fetchall()[0][0]
     if as_of is None:
-        return None, {}
+        return PlanRun(None, {}, False, {})
     fit = None if refit else stored_fit(con)
     since = date.min
-    if fit is not None and fit.reusable(as_of, PlanParams().review_period_days):
+    reused = fit is not None and fit.reusable(as_of, PlanParams().refit_every_days)
+    if reused:
         # A re-plan reads only the recent history its statistics use (see plan()).
         since = as_of - timedelta(days=REPLAN_HISTORY_DAYS)
     frames = {name: con.sql(sql, params=_since(sql, since)).pl() for name, sql in INPUTS.items()}
-    return as_of, plan(as_of=as_of, fit=fit, **frames)  # type: ignore[arg-type]
+    result = plan(as_of=as_of, fit=fit, **frames)  # type: ignore[arg-type]
+    return PlanRun(as_of, result, not reused, frames)
+
+
+def simulate_from_warehouse(
+    con: duckdb.DuckDBPyConnection, as_of: date, inputs: dict[str, pl.DataFrame], weeks: int
+) -> pl.DataFrame:
+    """The policy simulation of the last `weeks` weeks up to `as_of` (see simulation.py).
+
+    inputs: the plan's inputs of a refit (the whole history).
+    """
+    since = as_of - timedelta(days=7 * weeks + 1)
+    extra = {
+        name: con.sql(sql, params=_since(sql, since)).pl()
+        for name, sql in SIMULATION_INPUTS.items()
+    }
+    params = SimulationParams(
+        weeks=weeks,
+        refit_weeks=SIMULATION_REFIT_WEEKS,
+        # The replay needs each refit's choice and forecast, not its held-back score.
+        plan=PlanParams(refit_days=7 * SIMULATION_REFIT_WEEKS, held_back=False),
+    )
+    return simulate_policies(
+        inputs["sales"],
+        inputs["stock_flags"],
+        extra["stock_history"],
+        inputs["products"],
+        extra["po_lines"],
+        as_of,
+        suppliers=inputs["suppliers"],
+        params=params,
+    ).metrics
 
 
 def _since(sql: str, since: date) -> dict[str, date] | None:
@@ -123,6 +181,16 @@ def write_plan(con: duckdb.DuckDBPyConnection, result: dict[str, pl.DataFrame]) 
     return rows
 
 
+def write_simulation(con: duckdb.DuckDBPyConnection, metrics: pl.DataFrame) -> int:
+    """Replace the simulation mart; its columns and types are the published contract."""
+    frame = metrics.select([pl.col(name).cast(dtype) for name, dtype in COLUMNS.items()])
+    con.register("_simulation", frame.to_arrow())
+    sql = f"CREATE OR REPLACE TABLE marts.{SIMULATION} AS SELECT * FROM _simulation"  # noqa: S608 (fixed name)
+    con.execute(sql)
+    con.unregister("_simulation")
+    return frame.height
+
+
 class ForecastRun(NamedTuple):
     as_of: date | None  # the data's last day: the plan's day
     fitted_as_of: date | None  # the day the models were fitted (a refit: as_of)
@@ -130,14 +198,20 @@ class ForecastRun(NamedTuple):
 
 
 def run_forecasting(settings: Settings, refit: bool = False) -> ForecastRun:
-    """Plan as of the data's last day, refitting the models when due (or asked)."""
+    """Plan as of the data's last day, refitting the models when due (or asked); with a
+    refit, simulate the policy over the last `settings.simulation_weeks` weeks too."""
     with writer(settings, purpose="forecasting") as con:
-        as_of, result = plan_from_warehouse(con, refit)
+        as_of, result, refitted, inputs = plan_from_warehouse(con, refit)
         if as_of is None:
             return ForecastRun(None, None, {})
+        simulation = None
+        if refitted:
+            simulation = simulate_from_warehouse(con, as_of, inputs, settings.simulation_weeks)
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute("BEGIN TRANSACTION")
         rows = write_plan(con, result)
+        if simulation is not None:
+            rows[SIMULATION] = write_simulation(con, simulation)
         con.execute("COMMIT")
     fitted = result["backtest"].get_column("fitted_as_of").max()
     return ForecastRun(as_of, fitted if fitted is not None else as_of, rows)  # type: ignore[arg-type]
@@ -153,14 +227,15 @@ def build_forecasting_asset(marts: dict[str, dg.AssetKey]) -> dg.AssetsDefinitio
             dg.AssetSpec(
                 ["marts", table], group_name="forecasting", deps=[marts[m] for m in UPSTREAM]
             )
-            for table in OUTPUTS.values()
+            for table in [*OUTPUTS.values(), SIMULATION]
         ],
         pool="warehouse",
     )
     def replenishment(
         context: dg.AssetExecutionContext, config: ForecastConfig, settings: SettingsResource
     ):
-        """Demand forecasts with backtested accuracy, the reorder list and transfers."""
+        """Demand forecasts with backtested accuracy, the reorder list and transfers, and
+        with each refit the policy simulation."""
         run = run_forecasting(settings.get(), refit=config.refit)
         for table in OUTPUTS.values():
             yield dg.MaterializeResult(
@@ -171,5 +246,14 @@ def build_forecasting_asset(marts: dict[str, dg.AssetKey]) -> dg.AssetsDefinitio
                     "fitted_as_of": str(run.fitted_as_of),
                 },
             )
+        # Always reported, so that publish follows; re-simulated only with a refit.
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(["marts", SIMULATION]),
+            metadata={
+                "simulated": SIMULATION in run.rows,
+                "rows": run.rows.get(SIMULATION, 0),
+                "simulated_as_of": str(run.fitted_as_of),
+            },
+        )
 
     return replenishment

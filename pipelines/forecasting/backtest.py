@@ -15,15 +15,32 @@ Metrics (per series and model, and in total, over the scored points):
 
 Choice: the candidate with the lowest MASE (MAE where no MASE exists); where it does not
 beat the seasonal naive (lower score), the plan uses the naive and says so.
+
+Honest accuracy: choosing on the same points whose errors are then reported flatters the
+choice (selection on the test set). So the backtest has two parts, told apart by `window`:
+`selection` windows (`n_windows` cutoffs, `step` days apart, the last `h` days before the
+held-back window) on which the model is chosen, and one `held_back` window, the last `h` days
+of each series, on which the chosen model (and the naive) are then scored. No day of the
+held-back window is scored in a selection window, and the choice never sees it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import polars as pl
 
 from pipelines.forecasting.models import NAIVE, SEASON, cross_validate
 
 METRICS = ["wape", "mase", "bias", "coverage80", "coverage95"]
+SELECTION = "selection"
+HELD_BACK = "held_back"
+WINDOWS = (SELECTION, HELD_BACK)
+HELD_BACK_PREFIX = "holdout_"
+
+# A global model backtests all series at once: (y, h, n_windows, step) -> long frame like
+# `cross_validate`'s (`unique_id`, `ds`, `cutoff`, `model`, `forecast`, bounds).
+GlobalRun = Callable[[pl.DataFrame, int, int, int], pl.DataFrame]
 
 
 def backtest(
@@ -34,14 +51,48 @@ def backtest(
     n_windows: int,
     step: int,
     horizons: pl.DataFrame | None = None,
+    global_run: GlobalRun | None = None,
+    held_back: bool = True,
 ) -> pl.DataFrame:
     """Scored backtest points of every series against the candidates of its model group.
 
-    y: `unique_id`, `ds`, `y` (gap-free, censored days imputed), `model_group`.
+    y: `unique_id`, `ds`, `y` (gap-free, censored days imputed), `model_group`; every
+        series at least `h` days longer than its selection windows need.
     observed: `unique_id`, `ds`, `actual` (null when censored).
     names_by_group: model names to backtest per model group (`models.candidates`).
-    Returns the rows of `score_points`, one per series, model, cutoff and day.
+    global_run: optional global model run over all series together (one more candidate).
+    Returns the rows of `score_points`, one per series, model, cutoff and day, with
+    `window`: `selection` (`n_windows` cutoffs ending `h` days before each series' last
+    day) or `held_back` (one cutoff `h` days before the last day). Without `held_back` (a
+    replay needs the choice, not its score) the selection windows end on the last day.
     """
+    last = pl.col("ds").max().over("unique_id")
+    earlier = y.filter(pl.col("ds") <= last - pl.duration(days=h)) if held_back else y
+    parts = [
+        _runs(earlier, names_by_group, h, n_windows, step, global_run).with_columns(
+            pl.lit(SELECTION).alias("window")
+        )
+    ]
+    if held_back:
+        parts.append(
+            _runs(y, names_by_group, h, 1, step, global_run).with_columns(
+                pl.lit(HELD_BACK).alias("window")
+            )
+        )
+    runs = [part for part in parts if not part.is_empty()]
+    if not runs:
+        return pl.DataFrame()
+    return score_points(pl.concat(runs, how="diagonal_relaxed"), observed, horizons)
+
+
+def _runs(
+    y: pl.DataFrame,
+    names_by_group: dict[str, list[str]],
+    h: int,
+    n_windows: int,
+    step: int,
+    global_run: GlobalRun | None,
+) -> pl.DataFrame:
     runs = [
         cross_validate(
             y.filter(pl.col("model_group") == group).select("unique_id", "ds", "y"),
@@ -52,9 +103,11 @@ def backtest(
         )
         for group in y.get_column("model_group").unique().sort()
     ]
+    if global_run is not None and not y.is_empty():
+        runs.append(global_run(y.select("unique_id", "ds", "y"), h, n_windows, step))
     if not runs:
         return pl.DataFrame()
-    return score_points(pl.concat(runs), observed, horizons)
+    return pl.concat([run.drop("y", strict=False) for run in runs], how="diagonal_relaxed")
 
 
 def naive_scale(observed: pl.DataFrame) -> pl.DataFrame:
@@ -130,6 +183,35 @@ def series_metrics(points: pl.DataFrame) -> pl.DataFrame:
     return points.group_by("unique_id", "model").agg(metric_exprs()).sort("unique_id", "model")
 
 
+def window(points: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The scored points of one part of the backtest (`selection` or `held_back`)."""
+    return points.filter(pl.col("window") == name)
+
+
+def choose_on_selection(points: pl.DataFrame) -> pl.DataFrame:
+    """The choice made on the selection windows, with the held-back window's scores beside.
+
+    Adds to `choose_models` (whose metrics are the selection windows'): `holdout_n_points`
+    and `holdout_<metric>` of the chosen model, and `naive_holdout_wape`,
+    `naive_holdout_mase` of the seasonal naive on the same held-back points.
+    """
+    choice = choose_models(series_metrics(window(points, SELECTION)))
+    held = series_metrics(window(points, HELD_BACK))
+    chosen = held.select(
+        "unique_id",
+        pl.col("model").alias("model_used"),
+        *[pl.col(c).alias(HELD_BACK_PREFIX + c) for c in ("n_points", *METRICS)],
+    )
+    naive = held.filter(pl.col("model") == NAIVE).select(
+        "unique_id",
+        pl.col("wape").alias("naive_holdout_wape"),
+        pl.col("mase").alias("naive_holdout_mase"),
+    )
+    return choice.join(chosen, on=["unique_id", "model_used"], how="left").join(
+        naive, on="unique_id", how="left"
+    )
+
+
 def choose_models(metrics: pl.DataFrame) -> pl.DataFrame:
     """Per series: `model_best` (best candidate), `model_used`, `model_reason`, its metrics.
 
@@ -177,9 +259,13 @@ def _scores() -> list[pl.Expr]:
 def accuracy(points: pl.DataFrame, choice: pl.DataFrame, classes: pl.DataFrame) -> pl.DataFrame:
     """Totals of the plan's models against the seasonal naive, per demand class and `all`.
 
-    classes: `unique_id`, `demand_class`. Returns `demand_class`, `scope` (`plan` or
-    `naive`), `n_series` and the metrics pooled over all scored points of the scope.
+    classes: `unique_id`, `demand_class`. Returns `window` (`selection`, `held_back`),
+    `demand_class`, `scope` (`plan` or `naive`), `n_series` and the metrics pooled over all
+    scored points of the scope in that window: the selection figures are the ones the choice
+    was made on, the held-back ones what the choice achieves on days it never saw.
     """
+    if "window" not in points.columns:
+        points = points.with_columns(pl.lit(SELECTION).alias("window"))
     labelled = points.join(
         choice.select("unique_id", "model_used"), on="unique_id", how="inner"
     ).join(classes.select("unique_id", "demand_class"), on="unique_id", how="left")
@@ -195,8 +281,8 @@ def accuracy(points: pl.DataFrame, choice: pl.DataFrame, classes: pl.DataFrame) 
     aggs = [pl.col("unique_id").n_unique().alias("n_series"), *metric_exprs()]
     return (
         pl.concat([scopes, everything])
-        .group_by("demand_class", "scope")
+        .group_by("window", "demand_class", "scope")
         .agg(aggs)
         .drop("mae")
-        .sort("demand_class", "scope")
+        .sort("window", "demand_class", "scope", descending=[True, False, False])
     )

@@ -32,6 +32,8 @@ EXPLAIN_FIELDS = [
     "model_reason",
     "backtest_wape",
     "backtest_mase",
+    "holdout_wape",
+    "holdout_mase",
 ]
 
 
@@ -44,7 +46,8 @@ def why_expr() -> pl.Expr:
     return pl.format(
         "d={}/day (sd {}), lead time {}d (sd {}, {}), z={} -> safety stock {}; ROP = {} "
         "lead-time demand + {} = {}; position {} (transfers +{}/-{}); EOQ {}, MOQ {}, "
-        "pack {}; model {} (backtest WAPE {}, MASE {}): {}",
+        "pack {}; model {} (chosen on the selection windows: WAPE {}, MASE {}; on the held-back "
+        "window: WAPE {}, MASE {}): {}",
         _num("d", 2),
         _num("sigma_d", 2),
         _num("lead_time_mean"),
@@ -64,6 +67,8 @@ def why_expr() -> pl.Expr:
         pl.col("model_used"),
         _num("backtest_wape", 3),
         _num("backtest_mase", 3),
+        _num("holdout_wape", 3),
+        _num("holdout_mase", 3),
         pl.col("model_reason"),
     )
 

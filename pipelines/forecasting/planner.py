@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 
 import polars as pl
 
@@ -29,6 +30,14 @@ from pipelines.forecasting import backtest as bt
 from pipelines.forecasting.classify import classify_demand
 from pipelines.forecasting.demand import SERIES, daily_demand
 from pipelines.forecasting.explain import with_explanation
+from pipelines.forecasting.global_model import (
+    GLOBAL,
+    conformal_widths,
+    global_cross_validate,
+    global_forecast,
+    promotions,
+    with_conformal_bounds,
+)
 from pipelines.forecasting.lead_time import (
     DEFAULT_LEAD_TIME_CV,
     DEFAULT_LEAD_TIME_DAYS,
@@ -68,6 +77,13 @@ class PlanParams:
     transfer_cost_per_unit: float = TRANSFER_COST_PER_UNIT
     transfer_lead_days: int = TRANSFER_LEAD_DAYS
     policy: PolicyParams = field(default_factory=PolicyParams)
+    global_model: bool = True  # LightGBM over all series as one more candidate
+    held_back: bool = True  # score the choice on a held-back window after the selection ones
+    refit_days: int | None = None  # days a fit is reused; default: the review period
+
+    @property
+    def refit_every_days(self) -> int:
+        return self.refit_days or self.review_period_days
 
 
 FALLBACK_MODELS = ("Zero", "HistoricMean")
@@ -131,11 +147,12 @@ def plan(
     series = _series(demand, products, sales, po_lines, suppliers, params)
     horizon = int(series.get_column("horizon").max() or review)
     step = params.step_days or review
-    needed = min_history(horizon) + horizon + (params.n_windows - 1) * step
+    # The selection windows, then the held-back window after them (see backtest.py).
+    needed = min_history(horizon) + (1 + params.held_back) * horizon + (params.n_windows - 1) * step
     series = series.with_columns(
         (pl.col("model_group").is_not_null() & (pl.col("n_days") >= needed)).alias("is_backtested")
     )
-    if fit is not None and fit.reusable(as_of, review):
+    if fit is not None and fit.reusable(as_of, params.refit_every_days):
         series, choice, forecasts, accuracy, fitted_as_of = _reused(
             fit, series, demand, as_of, horizon, needed, params
         )
@@ -149,10 +166,12 @@ def plan(
         )
         tested = series.filter("is_backtested")
         y_tested = y.filter(pl.col("unique_id").is_in(tested.get_column("unique_id").implode()))
-        choice, accuracy = _backtest(y_tested, tested, horizon, step, params)
+        promo = promotions(sales) if params.global_model else None
+        choice, accuracy, widths = _backtest(y_tested, tested, horizon, step, params, promo)
         choice = _with_fallback_choice(series, choice, needed)
-        # Made for the days until the next refit too, so that later re-plans stay covered.
-        forecasts = _forecasts(y, series, choice, demand, as_of, horizon + review - 1, params)
+        # Made for the days until the refit after next too, so that later re-plans stay covered.
+        days = horizon + params.refit_every_days - 1
+        forecasts = _forecasts(y_tested, series, choice, demand, as_of, days, params, promo, widths)
         fitted_as_of = as_of
 
     # The policy looks `horizon` days ahead, however far the forecasts reach.
@@ -238,19 +257,28 @@ def _series(
 
 
 def _backtest(
-    y: pl.DataFrame, tested: pl.DataFrame, horizon: int, step: int, params: PlanParams
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per-series choice (unique_id, model_best, model_used, ...) and accuracy totals."""
+    y: pl.DataFrame,
+    tested: pl.DataFrame,
+    horizon: int,
+    step: int,
+    params: PlanParams,
+    promo: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Per-series choice (unique_id, model_best, model_used, ...), accuracy totals, and the
+    global model's conformal widths (`global_model.conformal_widths`)."""
+    no_widths = pl.DataFrame(schema={"unique_id": pl.String, "q80": pl.Float64, "q95": pl.Float64})
     if tested.is_empty():
-        empty = bt.choose_models(
+        values = ["actual", "forecast", "scale", *BOUNDS]
+        empty = bt.choose_on_selection(
             pl.DataFrame(
-                schema={"unique_id": pl.String, "model": pl.String, "n_points": pl.UInt32}
-                | {m: pl.Float64 for m in ["mae", *bt.METRICS]}
+                schema={"unique_id": pl.String, "model": pl.String, "window": pl.String}
+                | {v: pl.Float64 for v in values}
             )
         )
         counts = {"n_series": pl.UInt32, "n_points": pl.UInt32}
-        totals = {"demand_class": pl.String, "scope": pl.String} | counts
-        return empty, pl.DataFrame(schema=totals | {m: pl.Float64 for m in bt.METRICS})
+        keys = {"window": pl.String, "demand_class": pl.String, "scope": pl.String}
+        totals = pl.DataFrame(schema=keys | counts | {m: pl.Float64 for m in bt.METRICS})
+        return empty, totals, no_widths
     names = {
         group: candidates(group, params.include_arima)
         for group in tested.get_column("model_group").unique()
@@ -263,9 +291,17 @@ def _backtest(
         n_windows=params.n_windows,
         step=step,
         horizons=tested.select("unique_id", "horizon"),
+        global_run=partial(global_cross_validate, promo=promo) if params.global_model else None,
+        held_back=params.held_back,
     )
-    choice = bt.choose_models(bt.series_metrics(points))
-    return choice, bt.accuracy(points, choice, tested)
+    widths = no_widths
+    if params.global_model:
+        # Held-back bands from the selection windows' errors; forecasts' from both.
+        selection_widths = conformal_widths(bt.window(points, bt.SELECTION))
+        points = with_conformal_bounds(points, selection_widths)
+        widths = conformal_widths(points)
+    choice = bt.choose_on_selection(points)
+    return choice, bt.accuracy(points, choice, tested), widths
 
 
 def _reused(
@@ -343,13 +379,24 @@ def _forecasts(
     as_of: date,
     horizon: int,
     params: PlanParams,
+    promo: pl.DataFrame | None = None,
+    widths: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Daily forecasts for every series with the model chosen for it."""
+    """Daily forecasts for every series with the model chosen for it.
+
+    y: the backtested series (the global model learns from all of them).
+    """
     parts = []
     tested = choice.filter(~pl.col("model_used").is_in(["Zero", "HistoricMean"]))
     for name in tested.get_column("model_used").unique().sort():
-        ids = tested.filter(pl.col("model_used") == name).get_column("unique_id").implode()
-        frame = y.filter(pl.col("unique_id").is_in(ids)).select("unique_id", "ds", "y")
+        ids = tested.filter(pl.col("model_used") == name).get_column("unique_id")
+        if name == GLOBAL:
+            made = global_forecast(y, ids.to_list(), horizon, promo)
+            parts.append(
+                with_conformal_bounds(made, widths if widths is not None else pl.DataFrame())
+            )
+            continue
+        frame = y.filter(pl.col("unique_id").is_in(ids.implode())).select("unique_id", "ds", "y")
         parts.append(forecast(frame, name, horizon))
     parts.append(_fallback_forecasts(series, choice, demand, as_of, horizon, params))
     return (
@@ -434,12 +481,17 @@ def _status(
         if transfers is not None
         else pl.DataFrame(schema={"sku": pl.String, "warehouse_id": pl.String})
     )
+    # A fit stored before held-back scores existed has none: they show as n/a until a refit.
+    scores = ("wape", "mase", "holdout_wape", "holdout_mase")
+    choice = choice.with_columns(
+        pl.lit(None, dtype=pl.Float64).alias(c) for c in scores if c not in choice.columns
+    )
     frame = (
         series.join(_demand_stats(demand, as_of, params.demand_window_days), on=SERIES, how="left")
         .join(stock, on=SERIES, how="left")
         .join(moves, on=SERIES, how="left")
         .join(
-            choice.select("unique_id", "model_used", "model_reason", "wape", "mase"),
+            choice.select("unique_id", "model_used", "model_reason", *scores),
             on="unique_id",
             how="left",
         )

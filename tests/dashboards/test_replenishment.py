@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 
 import duckdb
@@ -140,3 +141,47 @@ def test_accuracy_chart_puts_the_plan_and_the_naive_side_by_side(lang):
     )
     assert list(fig.data[0].y) == [0.3, 0.35]
     assert fig.layout.barmode == "group"
+
+
+def test_the_page_shows_the_simulated_trade_off_one_point_per_policy_and_target(with_data):
+    pooled = _mart(
+        with_data,
+        "select policy, service_target from marts.replenishment_policy_simulation "
+        "where scope = 'all'",
+    )
+    assert set(pooled["policy"]) >= {"plan_policy", "min_max"}
+    at = _open()
+    assert "The policy replayed on history: service against stock" in [
+        h.value for h in at.subheader
+    ]
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    tradeoff = next(
+        s
+        for s in specs
+        if s["layout"].get("title", {}).get("text") == "Fill rate against average stock value"
+    )
+    names = [trace["name"] for trace in tradeoff["data"]]
+    assert names[:2] == ["The plan's policy", "Simple min/max"]
+    assert list(tradeoff["data"][0]["text"]) == ["90%", "95%", "98%"]
+    assert pooled.filter(pl.col("policy") != "actual").height == 6
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_trade_off_chart_labels_each_policy_in_the_readers_language(lang):
+    points = pl.DataFrame(
+        {
+            "policy": ["plan_policy"] * 3 + ["min_max"] * 3 + ["actual"],
+            "service_target": [0.9, 0.95, 0.98] * 2 + [None],
+            "fill_rate": [0.9, 0.93, 0.96, 0.88, 0.92, 0.95, 0.91],
+            "avg_stock_value": [100.0, 120.0, 150.0, 110.0, 130.0, 170.0, 140.0],
+        }
+    )
+    fig = charts.tradeoff(points, lang, "t")
+    names = [trace.name for trace in fig.data]
+    assert names == (
+        ["The plan's policy", "Simple min/max", "What happened"]
+        if lang == "en"
+        else ["计划策略", "简单最小/最大库存策略", "实际情况"]
+    )
+    assert list(fig.data[0].text) == ["90%", "95%", "98%"]
+    assert list(fig.data[0].x) == [100.0, 120.0, 150.0]

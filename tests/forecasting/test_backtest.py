@@ -111,6 +111,76 @@ def test_real_backtest_keeps_the_naive_on_a_pure_weekly_pattern():
     points = bt.backtest(
         y, observed, {"intermittent": candidates("intermittent")}, h=7, n_windows=2, step=7
     )
-    choice = bt.choose_models(bt.series_metrics(points)).row(0, named=True)
+    choice = bt.choose_on_selection(points).row(0, named=True)
     assert choice["model_used"] == "SeasonalNaive"
     assert choice["wape"] == pytest.approx(0.0)
+    assert choice["holdout_wape"] == pytest.approx(0.0)
+
+
+def test_held_back_window_is_disjoint_from_the_windows_the_choice_was_made_on():
+    days = 20 * 7
+    h, n_windows, step = 9, 3, 7
+    rows = [float((i * 7) % 11) for i in range(days)]
+    y = pl.DataFrame(
+        {
+            "unique_id": "s",
+            "ds": [_d(i) for i in range(days)],
+            "y": rows,
+            "model_group": "continuous",
+        }
+    )
+    observed = y.select("unique_id", "ds", pl.col("y").alias("actual"))
+    points = bt.backtest(
+        y, observed, {"continuous": candidates("continuous")}, h=h, n_windows=n_windows, step=step
+    )
+    selection = bt.window(points, bt.SELECTION)
+    held = bt.window(points, bt.HELD_BACK)
+    last = _d(days - 1)
+    # The held-back window is the last h days, one cutoff, every candidate scored on it.
+    assert held.get_column("cutoff").unique().to_list() == [last - timedelta(days=h)]
+    assert held.get_column("ds").min() == last - timedelta(days=h - 1)
+    assert held.get_column("ds").max() == last
+    # The choice windows: n cutoffs, step days apart, whose days all end before it starts.
+    cutoffs = selection.get_column("cutoff").unique().sort().to_list()
+    assert len(cutoffs) == n_windows
+    assert [(b - a).days for a, b in zip(cutoffs, cutoffs[1:], strict=False)] == [step] * 2
+    assert selection.get_column("ds").max() < held.get_column("ds").min()
+    assert set(selection.get_column("ds")).isdisjoint(set(held.get_column("ds")))
+    # And the choice is the selection windows' alone: held-back errors cannot change it.
+    choice = bt.choose_on_selection(points)
+    spoiled = points.with_columns(
+        pl.when(pl.col("window") == bt.HELD_BACK)
+        .then(pl.col("forecast") + 1000.0)
+        .otherwise(pl.col("forecast"))
+        .alias("forecast")
+    )
+    again = bt.choose_on_selection(spoiled)
+    assert again.get_column("model_used").to_list() == choice.get_column("model_used").to_list()
+    assert again.get_column("wape").to_list() == choice.get_column("wape").to_list()
+    assert again.get_column("holdout_wape").item() > choice.get_column("holdout_wape").item()
+
+
+def test_without_a_held_back_window_the_choice_windows_reach_the_last_day():
+    days = 16 * 7
+    y = pl.DataFrame(
+        {
+            "unique_id": "w",
+            "ds": [_d(i) for i in range(days)],
+            "y": [0.0, 0.0, 0.0, 0.0, 0.0, 10.0, 20.0] * 16,
+            "model_group": "intermittent",
+        }
+    )
+    observed = y.select("unique_id", "ds", pl.col("y").alias("actual"))
+    points = bt.backtest(
+        y,
+        observed,
+        {"intermittent": candidates("intermittent")},
+        h=7,
+        n_windows=2,
+        step=7,
+        held_back=False,
+    )
+    assert set(points.get_column("window")) == {bt.SELECTION}
+    assert points.get_column("ds").max() == _d(days - 1)
+    choice = bt.choose_on_selection(points).row(0, named=True)
+    assert choice["model_used"] == "SeasonalNaive" and choice["holdout_wape"] is None

@@ -8,18 +8,24 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.assets.forecasting import run_forecasting
 from pipelines.settings import Settings, get_settings
+from pipelines.warehouse import publish, writer_lock
 from tests.fixtures.warehouse import build_fixture_warehouse
 
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Settings of a data dir holding the fixture business, built by dbt and published."""
+    """Settings of a data dir holding the fixture business, built by dbt, planned (the
+    weekly inventory report carries the policy simulation) and published."""
     data_dir = tmp_path_factory.mktemp("reports") / "data"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ORDERLENS_DATA_DIR", str(data_dir))
         settings = get_settings()
     build_fixture_warehouse(settings)
+    run_forecasting(settings)
+    with writer_lock(settings, purpose="test publish"):
+        publish(settings)
     yield settings
 
 

@@ -86,7 +86,8 @@ ACTUAL_SQL = """
 
 BACKTEST_SQL = """
     select demand_class, adi, cv2, is_backtested, model_best, model_used, model_reason,
-        n_points, wape, mase, bias, coverage80, coverage95, naive_wape, naive_mase
+        n_points, wape, mase, bias, coverage80, coverage95, naive_wape, naive_mase,
+        holdout_n_points, holdout_wape, holdout_mase, naive_holdout_wape, naive_holdout_mase
     from marts.replenishment_backtest
     where sku = $sku and warehouse_id = $warehouse_id
 """
@@ -97,10 +98,26 @@ EXPLAIN_SQL = """
     where sku = $sku and warehouse_id = $warehouse_id
 """
 
+# `compared` names a bar: the plan or the naive, on the windows the choice was made on or on
+# the held-back window after them (the gap between the two is what the choice flatters).
 ACCURACY_SQL = """
-    select demand_class, scope, n_series, n_points, wape, mase, bias, coverage80, coverage95
+    select demand_class, scope, "window", scope || ':' || "window" as compared, n_series,
+        n_points, wape, mase, bias, coverage80, coverage95
     from marts.replenishment_accuracy
-    order by demand_class = 'all', demand_class, scope
+    order by demand_class = 'all', demand_class, "window" = 'held_back', scope
+"""
+
+
+# The simulation's pooled rows (every series): one point per policy and service target; a
+# published file from before the simulation existed simply lacks the mart (the section says so).
+SIMULATION = "marts.replenishment_policy_simulation"
+SIMULATION_SQL = """
+    select s.policy, s.service_target, s.n_series, s.fill_rate,
+        s.cycle_service_level, s.stockout_days, s.avg_stock_value, s.orders_placed,
+        s.start_date, s.end_date
+    from marts.replenishment_policy_simulation as s
+    where s.scope = 'all'
+    order by s.policy = 'actual', s.policy = 'min_max', s.service_target
 """
 
 
@@ -147,4 +164,5 @@ def page_data(srv: Serving, filters: Filters, needs_only: bool = False) -> dict[
         "transfers": run(srv, TRANSFERS_SQL, params, ("marts.replenishment_transfers", *_NEEDS)),
         "series": run(srv, SERIES_SQL, params, (REORDER, *_NEEDS)),
         "accuracy": run(srv, ACCURACY_SQL, params, ("marts.replenishment_accuracy",)),
+        "simulation": run(srv, SIMULATION_SQL, {}, (SIMULATION,)),
     }
