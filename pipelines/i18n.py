@@ -716,6 +716,10 @@ REPORT_CATALOGUE: dict[str, tuple[str, str]] = {
         "{name}: {measure} {value}, {change} on {before} (none then)",
         "{name}：{measure} {value}，较{before} {change}（上期为零）",
     ),
+    "left_out": (
+        "Left out, as there is no data for them yet: {sections}.",
+        "以下部分暂无数据，未列入：{sections}。",
+    ),
     "points": ("{value} pp", "{value}个百分点"),
     "mover_sentence_points": (
         "{name}: {measure} {value}, {change} on {before}",

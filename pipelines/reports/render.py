@@ -176,6 +176,7 @@ def render_html(
         movers=mover_sentences(snapshot),
         ranked=snapshot.ranked,
         sections=_sections(snapshot, chart_html),
+        left_out=", ".join(s.title.get(spec.language) for s in snapshot.left_out),
         plotly_js=None if png_paths is not None else get_plotlyjs(),
     )
 

@@ -119,6 +119,7 @@ def _manifest(snapshot: Snapshot, created_at: dt.datetime, settings: Settings) -
         "spec": {"file": str(spec.source), "sha256": sha256(spec.source)},
         "filters": {s.section.id: describe_filters(s.section.filters) for s in snapshot.sections},
         "rows": {s.section.id: s.frame.height for s in snapshot.sections},
+        "left_out": [s.id for s in snapshot.left_out],
         "figures": [f.as_dict() for f in snapshot.headline()],
         "movers": [
             {**dataclasses.asdict(m), "change": m.change, "sentence": sentence}

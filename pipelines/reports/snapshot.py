@@ -20,7 +20,7 @@ import polars as pl
 
 from pipelines.periods import Period, growth
 from pipelines.reports.catalog import Catalog
-from pipelines.reports.charts import as_float, build_figure, check_not_blank
+from pipelines.reports.charts import EmptyReport, as_float, build_figure, check_not_blank
 from pipelines.reports.labels import NUMBER, SHARE, Names, load_names, measure_kind, value_label
 from pipelines.reports.query import fetch, section_sql, totals_sql
 from pipelines.reports.spec import Filter, Measure, Section, Spec
@@ -115,6 +115,8 @@ class Snapshot:
     # Whether any section breaks a figure down by a category, so that movers were looked for.
     ranked: bool = False
     kinds: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
+    # Optional sections without data (their mart not published, or no rows): left out.
+    left_out: list[Section] = dataclasses.field(default_factory=list)
 
     def headline(self) -> list[Figure]:
         """The headline figures in the order the spec lists them (else section order)."""
@@ -389,21 +391,32 @@ def compute_snapshot(
     clock: dt.date | None,
     data_version: str,
 ) -> Snapshot:
-    """Query and chart every section; raise EmptyReport if any is empty or blank."""
+    """Query and chart every section; raise EmptyReport if any is empty or blank, but leave
+    an optional section without data out."""
     names = load_names(con, catalog)
     chosen = chosen_headline(spec)
     results = []
     movers: list[Mover] = []
     ranked = False
     kinds: dict[tuple[str, str], str] = {}
+    left_out: list[Section] = []
     for section in spec.sections:
+        if section.optional and section.mart not in catalog.marts:
+            left_out.append(section)
+            continue
         for measure in section.measures:
             kinds[(section.id, measure.alias)] = measure_kind(measure, section, catalog)
         dated = period if section.date_column else None
         frame = fetch(con, *section_sql(section, catalog, dated))
         shares = all(kinds[(section.id, m.alias)] == SHARE for m in section.measures)
         figure = build_figure(section, frame, spec.language, names, shares)
-        check_not_blank(section, frame, figure, shares)
+        try:
+            check_not_blank(section, frame, figure, shares)
+        except EmptyReport:
+            if not section.optional:
+                raise
+            left_out.append(section)
+            continue
         aliases = chosen.get(section.id, [])
         figures = _figures(con, section, aliases, catalog, period, spec.language) if aliases else []
         results.append(SectionResult(section, frame, figure, figures))
@@ -426,4 +439,5 @@ def compute_snapshot(
         names=names,
         kinds=kinds,
         ranked=ranked,
+        left_out=left_out,
     )

@@ -95,6 +95,9 @@ class Section:
     chart: str
     headline: bool = True
     where: str = ""
+    # Left out, with a note, where its mart is not published or has no rows for the period
+    # (data a business may not have: a plan, a replay of it), instead of failing the report.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -357,6 +360,7 @@ SECTION_KEYS = (
     "limit",
     "chart",
     "headline",
+    "optional",
 )
 
 
@@ -372,8 +376,10 @@ def _section(check: _Checker, raw: Any, where: str) -> Section:
     chart = check.choice(data.get("chart", "table"), f"{where}.chart", CHARTS)
     dimensions = check.names(data.get("dimensions"), f"{where}.dimensions")
     headline = data.get("headline", True)
-    if not isinstance(headline, bool):
-        check.fail(f"{where}.headline", "must be true or false")
+    optional = data.get("optional", False)
+    for key, flag in (("headline", headline), ("optional", optional)):
+        if not isinstance(flag, bool):
+            check.fail(f"{where}.{key}", "must be true or false")
     needed = {"line": 1, "bar": 1, "stacked_bar": 2, "pie": 1, "heatmap": 2, "table": 0}[chart]
     if len(dimensions) < needed:
         check.fail(f"{where}.dimensions", f"a {chart} chart needs {needed} dimension(s)")
@@ -394,6 +400,7 @@ def _section(check: _Checker, raw: Any, where: str) -> Section:
         chart=chart,
         headline=bool(headline),
         where=where,
+        optional=bool(optional),
     )
 
 

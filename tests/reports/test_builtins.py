@@ -12,8 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.assets.reports import build_report_definitions
+from pipelines.reports.charts import EmptyReport
 from pipelines.reports.cli import report
 from pipelines.reports.runner import report_specs, run_alerts, run_report
+from pipelines.reports.spec import SpecError, load_spec
 from pipelines.resources import SettingsResource
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import serving_path
@@ -115,3 +117,58 @@ def test_cli_lists_checks_and_runs_reports(own_data: Settings, tmp_path: Path) -
     ran = runner.invoke(report, ["run", "weekly_sales", "--period", "2026-W07"], obj=own_data)
     assert ran.exit_code == 0, ran.output
     assert "weekly_sales/2026-W07/v1" in ran.output
+
+
+OPTIONAL_SPEC = """\
+name: with_optional
+title: {en: With optional sections, zh: 含可选部分}
+period: week
+schedule: "0 7 * * 1"
+sections:
+  - id: sales
+    mart: daily_sales
+    date_column: sales_date
+    dimensions: [channel]
+    measures: [{column: net_revenue, label: {en: Net revenue, zh: 净销售额}}]
+    chart: bar
+  - id: not_published
+    title: {en: A plan not made here, zh: 未生成的计划}
+    mart: MART
+    dimensions: [sku]
+    measures: [{column: sku, agg: count}]
+    optional: OPTIONAL
+  - id: no_rows
+    title: {en: Sales of no channel, zh: 无渠道销售}
+    mart: daily_sales
+    date_column: sales_date
+    dimensions: [channel]
+    filters: [{column: channel, op: "=", value: nowhere}]
+    measures: [{column: net_revenue, label: {en: Net revenue, zh: 净销售额}}]
+    optional: OPTIONAL
+"""
+
+
+def test_an_optional_section_without_data_is_left_out_with_a_note(
+    own_data: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "with_optional.yaml"
+    text = OPTIONAL_SPEC.replace("MART", "replenishment_plan_elsewhere")
+    path.write_text(text.replace("OPTIONAL", "true"), encoding="utf-8")
+    archived = run_report(load_spec(path), "2026-W11", settings=own_data).snapshot
+    assert archived.manifest["left_out"] == ["not_published", "no_rows"]
+    assert set(archived.manifest["rows"]) == {"sales"}
+    html = (archived.path / "report.html").read_text(encoding="utf-8")
+    assert (
+        "Left out, as there is no data for them yet: A plan not made here, Sales of no channel."
+        in html
+    )
+
+    # Not optional: an unknown mart is a spec error, a section without rows an empty report.
+    path.write_text(text.replace("OPTIONAL", "false"), encoding="utf-8")
+    with pytest.raises(SpecError, match="unknown mart 'replenishment_plan_elsewhere'"):
+        run_report(load_spec(path), "2026-W11", settings=own_data)
+    path.write_text(
+        OPTIONAL_SPEC.replace("MART", "products").replace("OPTIONAL", "false"), encoding="utf-8"
+    )
+    with pytest.raises(EmptyReport, match="no_rows"):
+        run_report(load_spec(path), "2026-W11", settings=own_data)
