@@ -60,6 +60,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The mart {name} is not in the published data yet: run `orderlens build`.",
         "已发布的数据中还没有数据集 {name}：请运行 `orderlens build`。",
     ),
+    "mart_outdated": (
+        "The published {name} was built by an earlier version of OrderLens: run `orderlens build`"
+        " (and `orderlens forecast --refit` for the replenishment marts).",
+        "已发布的 {name} 由较早版本的 OrderLens 生成：请运行 `orderlens build`"
+        "（补货数据集另需 `orderlens forecast --refit`）。",
+    ),
     "data_as_of": (
         "Data as of {clock} · version {version}, published {published}",
         "数据截至 {clock} · 版本 {version}，发布于 {published}",

@@ -40,9 +40,11 @@ class Serving:
 
 @dataclass(frozen=True)
 class Missing:
-    """A section whose mart is not in the published file (not built yet)."""
+    """A section whose mart is not in the published file (not built yet), or was published by
+    an older version without a column the page now reads (`outdated`)."""
 
     table: str
+    outdated: bool = False
 
 
 Params = Mapping[str, Any]
@@ -109,7 +111,8 @@ def tables(path: str, version: str) -> frozenset[str]:
 
 
 def run(srv: Serving, sql: str, params: Params, needs: tuple[str, ...]) -> Section:
-    """A query's result (cached by version), or Missing when a table it needs is not built."""
+    """A query's result (cached by version), or Missing when a table it needs is not built
+    or lacks a column the query names (published before an upgrade, until the next build)."""
     present = tables(str(srv.path), srv.version)
     for table in needs:
         if table not in present:
@@ -118,7 +121,10 @@ def run(srv: Serving, sql: str, params: Params, needs: tuple[str, ...]) -> Secti
     trace = _TRACE.get()
     if trace is not None:
         trace.append((sql, bound))
-    return _cached(str(srv.path), srv.version, sql, bound)
+    try:
+        return _cached(str(srv.path), srv.version, sql, bound)
+    except duckdb.BinderException:
+        return Missing(", ".join(needs), outdated=True)
 
 
 def connection(srv: Serving) -> duckdb.DuckDBPyConnection:

@@ -91,7 +91,9 @@ def data_as_of(ctx: Context) -> None:
 def usable(section: Section, lang: Lang) -> pl.DataFrame | None:
     """The frame to draw, or None after saying why not (mart not built, no data)."""
     if isinstance(section, Missing):
-        st.info(t("mart_missing", lang, name=section.table))
+        st.info(
+            t("mart_outdated" if section.outdated else "mart_missing", lang, name=section.table)
+        )
         return None
     if section.is_empty():
         st.info(t("no_data", lang))

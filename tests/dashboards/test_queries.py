@@ -74,6 +74,13 @@ def test_a_missing_mart_is_reported_not_raised(srv):
     assert result == serving.Missing("marts.not_built")
 
 
+def test_a_mart_published_before_an_upgrade_is_reported_outdated_not_raised(srv):
+    # A column this version reads that the published mart (built by an earlier one) lacks.
+    sql = "select added_in_a_later_version from marts.daily_sales"
+    result = serving.run(srv, sql, {}, ("marts.daily_sales",))
+    assert result == serving.Missing("marts.daily_sales", outdated=True)
+
+
 def test_freshness_lists_every_built_mart_with_its_latest_date(srv):
     fresh = quality.freshness(srv)
     assert isinstance(fresh, pl.DataFrame)
