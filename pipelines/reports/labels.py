@@ -29,7 +29,7 @@ from pipelines.reports.spec import Measure, Section
 
 # How a measure is printed; chosen from the column's type and name, never per report.
 MONEY, COUNT, SHARE, HOURS, NUMBER = "money", "count", "share", "hours", "number"
-_SHARE_SUFFIXES = ("_rate", "_share", "share_of_cycle", "_pct")
+_SHARE_SUFFIXES = ("_rate", "_share", "share_of_cycle", "_pct", "_service_level")
 _INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
 
 
