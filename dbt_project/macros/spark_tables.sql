@@ -1,0 +1,74 @@
+{#- How the models' tables are kept on Spark (dbt-spark's own macros, configured through
+    their public dispatch names; DuckDB never calls these):
+    - every table is Parquet in the lake (Spark's warehouse folder is under the lake);
+    - an incremental model is partitioned by its window's partition column
+      (macros/incremental_window.sql), and a run replaces the partitions of its window by
+      `insert_overwrite`: the partitions the new rows fill are overwritten, and those of the
+      window the new rows leave empty are dropped, as DuckDB's delete+insert empties them. -#}
+
+{% macro spark__file_format_clause() -%}
+    using {{ config.get('file_format', validator=validation.any[basestring]) or 'parquet' }}
+{%- endmacro %}
+
+{% macro spark__partition_cols(label, required=false) -%}
+    {%- set cols = config.get('partition_by', validator=validation.any[list, basestring]) -%}
+    {%- set window = config.get('window') -%}
+    {%- if cols is none and window is not none -%}
+        {%- set cols = [window.partition] -%}
+    {%- endif -%}
+    {%- if cols is not none -%}
+        {%- if cols is string -%}
+            {%- set cols = [cols] -%}
+        {%- endif -%}
+        {{ label }} ({{ cols | join(', ') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- dbt-spark's insert_overwrite statement, window-aware (a root-project macro of the same
+    name is the one dbt-spark's incremental materialization calls). -#}
+{% macro get_insert_overwrite_sql(source_relation, target_relation, existing_relation) -%}
+    {%- set window = config.get('window') -%}
+    {%- set dest_columns = adapter.get_columns_in_relation(target_relation) -%}
+    {%- set dest_cols_csv = dest_columns | map(attribute='quoted') | join(', ') -%}
+    {%- if window is not none and execute -%}
+        {%- set partition = window.partition -%}
+        {#- Partitions of the window the run's rows leave empty: no overwrite reaches them. -#}
+        {%- set emptied_sql -%}
+            select distinct cast({{ partition }} as string) as partition_value
+            from {{ target_relation }}
+            where
+                {{ partition }} is not null
+                and {{ in_window(partition) }}
+                and {{ partition }} not in (
+                    select {{ partition }} from {{ source_relation }}
+                    where {{ partition }} is not null
+                )
+        {%- endset -%}
+        {%- for row in run_query(emptied_sql) -%}
+            {%- do run_query(
+                'alter table ' ~ target_relation ~ ' drop if exists partition ('
+                ~ partition ~ " = '" ~ row[0] ~ "')"
+            ) -%}
+        {%- endfor -%}
+    {%- endif %}
+    insert overwrite table {{ target_relation }}
+    {{ partition_cols(label="partition") }}
+    select {{ dest_cols_csv }} from {{ source_relation }}
+{%- endmacro %}
+
+{#- Casts to a contract's types (dbt's contract check and unit-test fixtures cast to them):
+    Spark spells DuckDB's `varchar` `string`. -#}
+{% macro spark__cast(field, type) -%}
+    {%- set spelled = 'string' if type | lower | trim == 'varchar' else type -%}
+    cast({{ field }} as {{ spelled }})
+{%- endmacro %}
+
+{#- dbt-spark adds a contract's constraints to Delta tables only, but takes a table without a
+    file_format for one: the lake's tables are Parquet, whose contracts the collect step
+    enforces in the warehouse (pipelines/transform/lake.py). -#}
+{% macro spark__persist_constraints(relation, model) -%}
+    {%- if config.get('file_format') == 'delta' and config.get('contract').enforced -%}
+        {%- do alter_table_add_constraints(relation, model.constraints) -%}
+        {%- do alter_column_set_constraints(relation, model.columns) -%}
+    {%- endif -%}
+{%- endmacro %}
