@@ -67,9 +67,7 @@ ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
 def _engine(variable: str, text: str) -> str:
     if text.lower() not in ENGINES:
-        raise SettingsError(
-            f"{variable} is {text!r}: OrderLens builds on {' or '.join(ENGINES)}"
-        )
+        raise SettingsError(f"{variable} is {text!r}: OrderLens builds on {' or '.join(ENGINES)}")
     return text.lower()
 
 

@@ -38,6 +38,7 @@ STEPS = [
     "status",
     "quarantine",
     "build",
+    "spark",
     "forecast",
     "report",
     "dashboard",

@@ -11,6 +11,8 @@
                         all are): engines differ on nulls in greatest/least.
     days_between(a, b)  whole days from date a to date b (b - a).
     add_days(d, n)      the date n days after date d (n may be negative or an expression).
+    mean_of(x)          the mean of a DECIMAL column as a double, unrounded (DuckDB's avg of a
+                        decimal is a double; Spark's is a decimal rounded to 4 more places).
 -#}
 
 {% macro not_materialized() -%}
@@ -103,4 +105,17 @@
 
 {% macro spark__int_div(dividend, divisor) -%}
     (({{ dividend }}) div ({{ divisor }}))
+{%- endmacro %}
+
+
+{% macro mean_of(expr) -%}
+    {{ return(adapter.dispatch('mean_of')(expr)) }}
+{%- endmacro %}
+
+{% macro default__mean_of(expr) -%}
+    avg({{ expr }})
+{%- endmacro %}
+
+{% macro spark__mean_of(expr) -%}
+    avg(cast({{ expr }} as double))
 {%- endmacro %}
