@@ -423,7 +423,8 @@ def spark_start(settings: Settings, port: int | None) -> None:
         raise click.ClickException(str(exc)) from exc
     console.print(f"Spark master {cluster.master_url} (web UI {cluster.web_ui})")
     console.print(
-        f"build on it: ORDERLENS_SPARK_MASTER={cluster.master_url} orderlens build --engine spark"
+        f"build on it: ORDERLENS_SPARK_MASTER={cluster.master_url} orderlens build --engine spark",
+        soft_wrap=True,
     )
 
 

@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def _environment(settings: Settings) -> dict[str, str]:
         "SPARK_IDENT_STRING": "orderlens",
         "SPARK_LOCAL_IP": HOST,
         "SPARK_MASTER_HOST": HOST,
+        # No REST submission server (a fixed port, 6066): builds connect as drivers.
+        "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
         # Leave the machine to the driver and the operating system: one core each.
         "SPARK_WORKER_CORES": "1",
         "SPARK_WORKER_MEMORY": "1g",
@@ -189,9 +192,25 @@ def start_cluster(
         )
     record = {"master_url": master_url, "web_ui": f"http://{HOST}:{webui_port}"}
     (settings.spark_dir / "cluster.json").write_text(json.dumps(record), encoding="utf-8")
+    while alive_workers(record["web_ui"]) < WORKERS:
+        if time.monotonic() > deadline + 60:
+            raise SparkUnavailable(
+                f"the Spark workers did not register with {master_url}: see "
+                f"{settings.spark_dir / 'logs'}"
+            )
+        time.sleep(0.5)
     status = cluster_status(settings)
     assert status is not None
     return status
+
+
+def alive_workers(web_ui: str) -> int:
+    """Workers registered with the master, from its web UI's JSON (0 while it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"{web_ui}/json/", timeout=2) as answer:
+            return int(json.load(answer).get("aliveworkers", 0))
+    except (OSError, ValueError):
+        return 0
 
 
 def stop_cluster(settings: Settings) -> bool:
