@@ -161,7 +161,7 @@ the same machine, `orderlens spark start`), each through `orderlens build`'s gra
 build after the base's ingest, then the last day's ingest and a daily update. The Spark figures
 include the export of the new batches to the lake, a JVM's start per build and the collect of
 the marts into the warehouse. One pair per engine. No target: Spark is for businesses larger
-than one machine, where DuckDB's figures no longer exist.""",
+than one machine, which DuckDB's figures cannot show.""",
         (
             ("order lines", value("order_lines")),
             (
