@@ -72,3 +72,20 @@
         {%- do alter_column_set_constraints(relation, model.columns) -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- dbt's datediff on Spark: dbt-spark's raises an error on a null date (DuckDB's date_diff
+    gives null) and counts weeks and months otherwise than DuckDB. The parts the project uses,
+    counted as DuckDB counts them (boundaries crossed); whole months are months_between(). -#}
+{% macro spark__datediff(first_date, second_date, datepart) -%}
+    {%- set seconds = {'second': 1, 'minute': 60, 'hour': 3600} -%}
+    {%- if datepart == 'day' -%}
+        datediff({{ second_date }}, {{ first_date }})
+    {%- elif datepart in seconds -%}
+        (floor(unix_timestamp({{ second_date }}) / {{ seconds[datepart] }})
+            - floor(unix_timestamp({{ first_date }}) / {{ seconds[datepart] }}))
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "datediff by " ~ datepart ~ " differs between DuckDB and Spark: use days_between() "
+            ~ "or months_between() (macros/)") }}
+    {%- endif -%}
+{%- endmacro %}
