@@ -15,7 +15,9 @@ from pipelines.settings import Settings
 from pipelines.transform.spark import cluster_status, stop_cluster
 from pipelines.warehouse import serving_path
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+# A Spark build pays a JVM's start and 0.5-2 s per dbt node: minutes each, more on a busy
+# machine than the suite's default timeout allows.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark"), pytest.mark.timeout(3600)]
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -30,7 +30,9 @@ from tests.fixtures.engines import contracts, mart_differences
 from tests.fixtures.incremental import BUILD_STATE_COLUMNS, settings_for
 from tests.fixtures.warehouse import build_fixture_warehouse, run_dbt
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+# A Spark build pays a JVM's start and 0.5-2 s per dbt node: minutes each, more on a busy
+# machine than the suite's default timeout allows.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark"), pytest.mark.timeout(3600)]
 
 
 def on_spark(settings: Settings) -> Settings:
