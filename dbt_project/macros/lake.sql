@@ -51,9 +51,9 @@
     {{ exceptions.raise_compiler_error('no source ' ~ source_name ~ '.' ~ table_name) }}
 {%- endmacro %}
 
-{#- The lake folder (OrderLens passes its setting as --vars; by hand, ORDERLENS_LAKE). -#}
+{#- The lake folder (OrderLens passes its setting as --vars; by hand, ORDERLENS_LAKE_URI, a path). -#}
 {% macro lake_root() -%}
-    {{ return(var('lake', env_var('ORDERLENS_LAKE', '../data/lake'))) }}
+    {{ return(var('lake', env_var('ORDERLENS_LAKE_URI', '../data/lake'))) }}
 {%- endmacro %}
 
 {% macro register_lake_sources() -%}
