@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from pipelines.ingest.contract import TABLES
 from pipelines.settings import Settings
@@ -145,11 +146,8 @@ def _deleted_keys(
     )
 
 
-def _concat(parts: list[duckdb.DuckDBPyRelation]) -> Any:
-    import polars as pl
-
-    frames = [p.pl() for p in parts]
-    return pl.concat(frames, how="vertical_relaxed")
+def _concat(parts: list[duckdb.DuckDBPyRelation]) -> pl.DataFrame:
+    return pl.concat([part.pl() for part in parts], how="vertical_relaxed")
 
 
 # --- collect ------------------------------------------------------------------------------
