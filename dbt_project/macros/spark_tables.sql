@@ -25,13 +25,22 @@
 {%- endmacro %}
 
 {#- dbt-spark's insert_overwrite statement, window-aware (a root-project macro of the same
-    name is the one dbt-spark's incremental materialization calls). -#}
+    name is the one dbt-spark's incremental materialization calls). The run's rows are first
+    written to a staging table (`<model>__dbt_window`): a model that reads its own earlier rows
+    (a running balance's opening, a state carried month to month) reads the table it
+    overwrites, which Spark refuses. The staging tables go at the end of the run
+    (drop_window_stages, on-run-end). -#}
 {% macro get_insert_overwrite_sql(source_relation, target_relation, existing_relation) -%}
     {%- set window = config.get('window') -%}
     {%- set dest_columns = adapter.get_columns_in_relation(target_relation) -%}
     {%- set dest_cols_csv = dest_columns | map(attribute='quoted') | join(', ') -%}
+    {%- set rows = source_relation -%}
     {%- if window is not none and execute -%}
         {%- set partition = window.partition -%}
+        {%- set rows = target_relation.incorporate(
+            path={"identifier": target_relation.identifier ~ "__dbt_window"}) -%}
+        {%- do run_query('drop table if exists ' ~ rows) -%}
+        {%- do run_query('create table ' ~ rows ~ ' using parquet as select * from ' ~ source_relation) -%}
         {#- Partitions of the window the run's rows leave empty: no overwrite reaches them. -#}
         {%- set emptied_sql -%}
             select distinct cast({{ partition }} as string) as partition_value
@@ -40,7 +49,7 @@
                 {{ partition }} is not null
                 and {{ in_window(partition) }}
                 and {{ partition }} not in (
-                    select {{ partition }} from {{ source_relation }}
+                    select {{ partition }} from {{ rows }}
                     where {{ partition }} is not null
                 )
         {%- endset -%}
@@ -53,7 +62,22 @@
     {%- endif %}
     insert overwrite table {{ target_relation }}
     {{ partition_cols(label="partition") }}
-    select {{ dest_cols_csv }} from {{ source_relation }}
+    select {{ dest_cols_csv }} from {{ rows }}
+{%- endmacro %}
+
+{% macro drop_window_stages() -%}
+    {{ return(adapter.dispatch('drop_window_stages')()) }}
+{%- endmacro %}
+
+{% macro default__drop_window_stages() -%}
+{%- endmacro %}
+
+{% macro spark__drop_window_stages() -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values() if node.config.get('window') -%}
+            {%- do run_query('drop table if exists ' ~ node.schema ~ '.' ~ node.alias ~ '__dbt_window') -%}
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Casts to a contract's types (dbt's contract check and unit-test fixtures cast to them):
