@@ -39,6 +39,8 @@
         {%- set partition = window.partition -%}
         {%- set rows = target_relation.incorporate(
             path={"identifier": target_relation.identifier ~ "__dbt_window"}) -%}
+        {#- Only the partitions the rows fill (dbt-spark sets this only for a partition_by). -#}
+        {%- do run_query('set spark.sql.sources.partitionOverwriteMode = DYNAMIC') -%}
         {%- do run_query('drop table if exists ' ~ rows) -%}
         {%- do run_query('create table ' ~ rows ~ ' using parquet as select * from ' ~ source_relation) -%}
         {#- Partitions of the window the run's rows leave empty: no overwrite reaches them. -#}
