@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || { $(BIN)/python -m ensurepip --upgrade >/dev/null 2>&1 || true; \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8; }
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,spark]'
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install OrderLens with every pinned dependency
@@ -40,6 +40,7 @@ run: install ## Simulate the default business, ingest it, build everything, serv
 
 test: install ## Install what the tests need and run them all
 	@bash .ci/browser-deps.sh
+	@bash .ci/spark-deps.sh
 	$(MAKE) --no-print-directory dbt-parse
 	$(BIN)/pytest -n 2 --dist loadgroup
 
@@ -60,7 +61,7 @@ dashboard: install ## Serve the dashboard on http://127.0.0.1:8501
 	$(BIN)/orderlens dashboard
 
 bench: install ## Benchmarks at SCALE=100k|1m|10m: figures saved in bench/results, docs/benchmarks.md rewritten
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,bench]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,spark,bench]'
 	$(BIN)/python -m bench --scale $(SCALE)
 
 clean: ## Remove the virtual environment and dbt's build output (keeps data/)

@@ -1,4 +1,5 @@
-"""`python -m bench --scale 100k|1m|10m [--only ingest,...]`: run, print, save, render.
+"""`python -m bench --scale 100k|1m|10m [--only ingest,...] [--engine spark]`: run, print, save,
+render.
 
 Each suite's figures are saved as `bench/results/<suite>-<scale>.json` with the machine and
 the day of the run, and docs/benchmarks.md is rendered anew from every results file.
@@ -26,7 +27,10 @@ SUITES = {
     "retail": "bench.bench_retail",
     "simulate": "bench.simulate",
     "freshness": "bench.freshness",
+    # `--engine spark`: the build on Spark (the local two-worker cluster) beside DuckDB.
+    "spark": "bench.build_spark",
 }
+DEFAULT = tuple(name for name in SUITES if name != "spark")
 
 
 def machine() -> dict[str, Any]:
@@ -61,8 +65,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default="100k", choices=["100k", "1m", "10m"])
     parser.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="spark: time a full build and a daily update on Spark beside DuckDB",
+    )
+    parser.add_argument(
         "--only",
-        default=",".join(SUITES),
+        default=None,
         help="comma-separated suites; dashboards needs the build suite's warehouse",
     )
     parser.add_argument(
@@ -70,10 +80,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     if not args.render:
-        unknown = set(args.only.split(",")) - set(SUITES)
+        only = args.only or ("spark" if args.engine == "spark" else ",".join(DEFAULT))
+        unknown = set(only.split(",")) - set(SUITES)
         if unknown:
             parser.error(f"unknown suites: {', '.join(sorted(unknown))}")
-        for name in args.only.split(","):
+        for name in only.split(","):
             run(name, args.scale)
     print(f"rewrote {report.write()}")
 

@@ -152,6 +152,43 @@ at most 0.15.""",
         ),
     ),
     Suite(
+        "spark",
+        "Build on Spark",
+        """\
+`python -m bench --engine spark`: the build suite's business and daily update, built in one
+run on DuckDB (in process) and on Spark (a local standalone cluster of two one-core workers on
+the same machine, `orderlens spark start`), each through `orderlens build`'s graph: a full
+build after the base's ingest, then the last day's ingest and a daily update. The Spark figures
+include the export of the new batches to the lake, a JVM's start per build and the collect of
+the marts into the warehouse. One pair per engine. No target: Spark is for businesses larger
+than one machine, which DuckDB's figures cannot show.""",
+        (
+            ("order lines", value("order_lines")),
+            (
+                "full: DuckDB / Spark (dbt part)",
+                joined(
+                    with_parts("duckdb_full_s", "duckdb_full_dbt_s", unit=" s"),
+                    with_parts("spark_full_s", "spark_full_dbt_s", unit=" s"),
+                ),
+            ),
+            (
+                "daily: DuckDB / Spark (dbt part)",
+                joined(
+                    with_parts("duckdb_daily_s", "duckdb_daily_dbt_s", unit=" s"),
+                    with_parts("spark_daily_s", "spark_daily_dbt_s", unit=" s"),
+                ),
+            ),
+            (
+                "Spark / DuckDB: full, daily",
+                joined(
+                    value("spark_vs_duckdb_full", "x"),
+                    value("spark_vs_duckdb_daily", "x"),
+                    sep=", ",
+                ),
+            ),
+        ),
+    ),
+    Suite(
         "dashboards",
         "Dashboards",
         """\

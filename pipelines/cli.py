@@ -6,6 +6,7 @@ An edge: `main` reads the settings from the environment once and hands them to e
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipelines.settings import Settings, SettingsError, child_environment, get_settings
+from pipelines.settings import ENGINES, Settings, SettingsError, child_environment, get_settings
 
 console = Console()
 err = Console(stderr=True)
@@ -329,11 +330,27 @@ def quarantine_release(settings: Settings, ids: tuple[int, ...], batch_id: int |
     help="Rebuild the incremental models from scratch and test every row (after a change of "
     "a model's logic): resets the build state, int_changes and each absorbed_batch_id.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    help="Build the dbt project on this engine [default: ORDERLENS_ENGINE, else duckdb]; "
+    "spark: see docs/scale-out.md.",
+)
 @click.pass_obj
-def build(settings: Settings, verbose: bool, full_refresh: bool) -> None:
+def build(settings: Settings, verbose: bool, full_refresh: bool, engine: str | None) -> None:
     """Run the whole graph in process: ingest landed files, dbt build (with tests), publish."""
     from pipelines.build import StepProgress, build_all
 
+    if engine is not None:
+        settings = dataclasses.replace(settings, engine=engine)
+    if settings.engine == "spark":
+        from pipelines.transform.spark import SparkUnavailable, check_spark
+
+        try:
+            check_spark()
+        except SparkUnavailable as exc:
+            raise click.ClickException(str(exc)) from exc
     columns = [
         TextColumn("build"),
         BarColumn(),
@@ -468,6 +485,57 @@ def forecast(settings: Settings, refit: bool) -> None:
         table.add_row(f"marts.{name}", f"{n:,}")
     console.print(table)
     console.print(f"published {path.name}")
+
+
+@main.group()
+def spark() -> None:
+    """A local Spark cluster (a master and two workers on 127.0.0.1) for Spark builds."""
+
+
+@spark.command("start")
+@click.option("--port", type=int, default=None, help="The master's port [default: a free one].")
+@click.pass_obj
+def spark_start(settings: Settings, port: int | None) -> None:
+    """Start the master and two workers (logs and pids in <data dir>/spark)."""
+    from pipelines.transform.spark import SparkUnavailable, start_cluster
+
+    try:
+        with console.status("starting a Spark master and two workers ..."):
+            cluster = start_cluster(settings, port=port)
+    except SparkUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    console.print(f"Spark master {cluster.master_url} (web UI {cluster.web_ui})")
+    console.print(
+        f"build on it: ORDERLENS_SPARK_MASTER={cluster.master_url} orderlens build --engine spark",
+        soft_wrap=True,
+    )
+
+
+@spark.command("stop")
+@click.pass_obj
+def spark_stop(settings: Settings) -> None:
+    """Stop the local cluster's workers and master."""
+    from pipelines.transform.spark import stop_cluster
+
+    stopped = stop_cluster(settings)
+    console.print("stopped the local Spark cluster" if stopped else "no local Spark cluster runs")
+
+
+@spark.command("status")
+@click.pass_obj
+def spark_status(settings: Settings) -> None:
+    """Show whether the local cluster runs, and its master's URL. Exit status 1 when it does not."""
+    from pipelines.transform.spark import cluster_status
+
+    cluster = cluster_status(settings)
+    if cluster is None:
+        console.print("no local Spark cluster was started here: `orderlens spark start`")
+        sys.exit(1)
+    for name, alive in cluster.running.items():
+        console.print(f"{name}: {'running' if alive else 'stopped'}")
+    console.print(f"master {cluster.master_url} (web UI {cluster.web_ui})")
+    if not cluster.up:
+        sys.exit(1)
 
 
 def _add_report_commands() -> None:

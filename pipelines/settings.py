@@ -62,6 +62,36 @@ def _zone(variable: str, text: str) -> str:
     return text
 
 
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+
+
+def _engine(variable: str, text: str) -> str:
+    if text.lower() not in ENGINES:
+        raise SettingsError(f"{variable} is {text!r}: OrderLens builds on {' or '.join(ENGINES)}")
+    return text.lower()
+
+
+def _lake(variable: str, text: str) -> Path:
+    """A lake folder: a path, or a file:// URI (Spark and DuckDB both read it as a folder)."""
+    if text.startswith("file://"):
+        text = text.removeprefix("file://")
+    elif "://" in text:
+        raise SettingsError(
+            f"{variable}={text!r}: the lake is a folder every Spark node sees (a local path, "
+            "a file:// URI or a shared mount); object stores are described in docs/scale-out.md"
+        )
+    return Path(text).expanduser().resolve()
+
+
+def _master(variable: str, text: str) -> str:
+    if not (text.startswith(("local", "spark://", "yarn", "k8s://"))):
+        raise SettingsError(
+            f"{variable}={text!r} is not a Spark master: use local[N], spark://host:port, "
+            "yarn or k8s://..."
+        )
+    return text
+
+
 def _security(variable: str, text: str) -> str:
     if text.lower() not in SECURITY_MODES:
         raise SettingsError(f"{variable} is {text!r}; allowed: {', '.join(SECURITY_MODES)}")
@@ -205,6 +235,26 @@ class Settings:
         "weeks of history the policy simulation replays day by day at each model refit",
         _number(int),
     )
+    # The scale-out engine (docs/scale-out.md): the same dbt project, another dbt target.
+    engine: str = setting(
+        "duckdb",
+        "ENGINE",
+        "`duckdb` or `spark`: the engine `orderlens build` builds the dbt project on",
+        _engine,
+    )
+    lake_uri: Path | None = setting(
+        None,
+        "LAKE_URI",
+        "folder (or file:// URI) of the Parquet lake a Spark build reads and writes",
+        _lake,
+        "<data dir>/lake",
+    )
+    spark_master: str = setting(
+        "local[2]",
+        "SPARK_MASTER",
+        "the Spark cluster a Spark build runs on: `local[N]` or `spark://host:port`",
+        _master,
+    )
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
     def __post_init__(self) -> None:
@@ -214,6 +264,8 @@ class Settings:
             )
         # Absolute from here on: a child process may run in another working directory.
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().resolve())
+        if self.engine not in ENGINES:
+            raise SettingsError(f"engine {self.engine!r}: OrderLens builds on duckdb or spark")
 
     @property
     def warehouse_path(self) -> Path:
@@ -257,6 +309,16 @@ class Settings:
     def dagster_home(self) -> Path:
         """`orderlens serve`'s Dagster instance: run history, schedule and sensor state."""
         return self.data_dir / "dagster"
+
+    @property
+    def lake_dir(self) -> Path:
+        """The Parquet lake of Spark builds: raw exports, Spark's tables and its metastore."""
+        return self.lake_uri or self.data_dir / "lake"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The local standalone cluster's logs and pids (`orderlens spark start`)."""
+        return self.data_dir / "spark"
 
 
 def _settings(cls: type = Settings) -> Iterator[tuple[Setting, Any]]:

@@ -39,6 +39,7 @@ STEPS = [
     "status",
     "quarantine",
     "build",
+    "spark",
     "forecast",
     "report",
     "dashboard",

@@ -53,7 +53,7 @@ def test_every_field_is_a_documented_setting_with_one_row() -> None:
     ]
     rows = [row.split(" | ") for row in settings_table().splitlines()[2:]]
     assert [row[0].strip("| `") for row in rows] == documented
-    assert len(set(documented)) == len(documented) == 20
+    assert len(set(documented)) == len(documented) == 23
     assert all(row[1].strip("`") and row[2].strip(" |") for row in rows)
 
 
@@ -104,6 +104,9 @@ def test_defaults_need_no_environment_and_the_outbox_follows_the_data_dir(
         ("SMTP_SECURITY", "ssl", "ORDERLENS_SMTP_SECURITY is 'ssl'; allowed: none, starttls"),
         ("SOURCE_TIMEZONE", "Mars/Olympus", "ORDERLENS_SOURCE_TIMEZONE='Mars/Olympus' is not"),
         ("SIMULATION_WEEKS", "0", "ORDERLENS_SIMULATION_WEEKS=0 must be at least 1 week"),
+        ("ENGINE", "snowflake", "ORDERLENS_ENGINE is 'snowflake': OrderLens builds on duckdb or"),
+        ("SPARK_MASTER", "cluster7", "ORDERLENS_SPARK_MASTER='cluster7' is not a Spark master"),
+        ("LAKE_URI", "s3a://bucket/lake", "ORDERLENS_LAKE_URI='s3a://bucket/lake': the lake is"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(

@@ -11,6 +11,10 @@
                         all are): engines differ on nulls in greatest/least.
     days_between(a, b)  whole days from date a to date b (b - a).
     add_days(d, n)      the date n days after date d (n may be negative or an expression).
+    mean_of(x, scale)   the mean of a DECIMAL column of that scale as a double: the exact sum
+                        over the count, divided once (DuckDB's avg of a decimal; Spark's avg
+                        is a decimal rounded to 4 more places, and an avg of doubles sums in
+                        any order, which moves a mean rounded to cents by one).
 -#}
 
 {% macro not_materialized() -%}
@@ -103,4 +107,19 @@
 
 {% macro spark__int_div(dividend, divisor) -%}
     (({{ dividend }}) div ({{ divisor }}))
+{%- endmacro %}
+
+
+{% macro mean_of(expr, scale) -%}
+    {{ return(adapter.dispatch('mean_of')(expr, scale)) }}
+{%- endmacro %}
+
+{% macro default__mean_of(expr, scale) -%}
+    avg({{ expr }})
+{%- endmacro %}
+
+{% macro spark__mean_of(expr, scale) -%}
+    {#- The sum in whole units of the scale, exact in a double below 2^53. -#}
+    cast(sum(cast({{ expr }} * {{ 10 ** scale }} as bigint)) as double)
+    / (count({{ expr }}) * {{ 10 ** scale }})
 {%- endmacro %}

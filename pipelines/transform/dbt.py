@@ -25,6 +25,7 @@ from dagster_dbt import (
 
 from pipelines.resources import SettingsResource
 from pipelines.settings import Settings, child_environment
+from pipelines.transform.lake import collect_marts, export_raw
 from pipelines.transform.state import full_build_reason
 from pipelines.warehouse import writer_lock
 
@@ -37,14 +38,22 @@ def dbt_project() -> DbtProject:
 
 def dbt_vars(settings: Settings) -> list[str]:
     """dbt's `--vars` for this data directory: the warehouse (profiles.yml) and the business's
-    time zone (dbt_project.yml). Run by hand, dbt reads both from the environment instead.
+    time zone (dbt_project.yml), and on Spark the lake and the cluster. Run by hand, dbt reads
+    them from the environment instead.
 
     dagster-dbt starts dbt with its own process's environment, so the values travel as vars."""
     values = {
         "warehouse": str(settings.warehouse_path),
         "business_timezone": settings.business_timezone,
     }
+    if settings.engine == "spark":
+        values |= {"lake": str(settings.lake_dir), "spark_master": settings.spark_master}
     return ["--vars", json.dumps(values)]
+
+
+def dbt_target(settings: Settings) -> list[str]:
+    """The profile's target of the engine (profiles.yml): `dev` is DuckDB's."""
+    return ["--target", "spark"] if settings.engine == "spark" else []
 
 
 def dbt_executable() -> str:
@@ -172,15 +181,27 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             # dbt's unit tests check the SQL, not the data: `make test` runs them on every
             # change of the code; a data build need not repeat them.
             args = ["build", "--exclude-resource-type", "unit_test", *dbt_vars(own)]
-            args += ["--log-level-file", "debug" if config.debug_log else "info"]
+            args += [*dbt_target(own), "--log-level-file", "debug" if config.debug_log else "info"]
             reason = "asked for" if config.full_refresh else full_build_reason(own)
             if reason is not None:
                 context.log.info(f"full build: {reason}")
                 args.append("--full-refresh")
+            if own.engine == "spark":
+                # The batches since the last export go to the lake, Spark's raw tables.
+                export = export_raw(own, full=reason is not None)
+                context.log.info(
+                    f"exported to {own.lake_dir}: {sum(export.rows.values()):,} row(s) up to "
+                    f"batch {export.batch_id}" + (" (all of them)" if export.full else "")
+                )
             run_dir = dbt_run_dir(context.run_id)
             try:
                 yield from dbt.cli(args, context=context, target_path=run_dir).stream()
             finally:
                 keep_parse_state(run_dir)
+            if own.engine == "spark":
+                # The marts Spark wrote in the lake into the warehouse, for forecasting and
+                # publish, each table made from its contract.
+                rows = collect_marts(own, run_dir / "manifest.json")
+                context.log.info(f"collected {len(rows)} mart(s) from the lake")
 
     return orderlens_dbt

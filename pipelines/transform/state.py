@@ -42,6 +42,21 @@ def built_timezone(warehouse: Path) -> str | None:
     return _build_state(warehouse)[1]
 
 
+def _lake_build_state(tables: Path) -> tuple[bool, str | None]:
+    """The same facts of a Spark build, from its intermediate tables' Parquet in the lake."""
+    if not tables.exists() or not any(tables.iterdir()):
+        return False, None
+    files = sorted((tables / "int_changes").rglob("*.parquet"))
+    if not files:
+        return True, None
+    with duckdb.connect() as con:
+        rows = con.sql(
+            "SELECT business_timezone FROM read_parquet($files) ORDER BY batch_id DESC LIMIT 1",
+            params={"files": [str(f) for f in files]},
+        ).fetchall()
+    return True, str(rows[0][0]) if rows else None
+
+
 def full_build_reason(settings: Settings) -> str | None:
     """Why the next dbt build must rebuild every incremental model, or None.
 
@@ -50,7 +65,12 @@ def full_build_reason(settings: Settings) -> str | None:
     int_changes existed has incremental tables without their build state. (A superseded
     batch needs no full build: int_changes lists it as a change of every date.)
     """
-    built, built_in = _build_state(settings.warehouse_path)
+    if settings.engine == "spark":
+        from pipelines.transform.lake import spark_warehouse
+
+        built, built_in = _lake_build_state(spark_warehouse(settings) / "intermediate.db")
+    else:
+        built, built_in = _build_state(settings.warehouse_path)
     if built and built_in is None:
         return "the incremental models have no build state yet (built by an older OrderLens)"
     if built_in is not None and built_in != settings.business_timezone:

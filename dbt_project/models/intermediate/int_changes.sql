@@ -335,7 +335,7 @@ touched_stock as (
 everything as (
     -- A batch that superseded another removed rows whose dates are gone with them.
     select
-        'superseded batch ' || cast(batch_id as varchar) as entity_key,
+        'superseded batch ' || cast(batch_id as {{ dbt.type_string() }}) as entity_key,
         superseded_by as batch_id
     from ingest_batches
     where superseded_by > (select absorbed_batch_id from batches)

@@ -48,7 +48,7 @@ previous as (
         )
     {%- else -%}
         select
-            cast(null as varchar) as customer_id,
+            cast(null as {{ dbt.type_string() }}) as customer_id,
             cast(null as date) as first_month_start,
             cast(null as bigint) as frequency,
             cast(null as decimal(18, 2)) as monetary,

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'customers') }}
+    select * from {{ current_rows('raw', 'customers') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'order_lines') }}
+    select * from {{ current_rows('raw', 'order_lines') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'orders') }}
+    select * from {{ current_rows('raw', 'orders') }}
 ),
 
 renamed as (

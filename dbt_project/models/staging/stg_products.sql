@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'products') }}
+    select * from {{ current_rows('raw', 'products') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'purchase_order_lines') }}
+    select * from {{ current_rows('raw', 'purchase_order_lines') }}
 ),
 
 renamed as (

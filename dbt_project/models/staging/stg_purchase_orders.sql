@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'purchase_orders') }}
+    select * from {{ current_rows('raw', 'purchase_orders') }}
 ),
 
 renamed as (

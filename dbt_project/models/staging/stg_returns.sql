@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'returns') }}
+    select * from {{ current_rows('raw', 'returns') }}
 ),
 
 renamed as (

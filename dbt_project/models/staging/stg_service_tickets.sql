@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'service_tickets') }}
+    select * from {{ current_rows('raw', 'service_tickets') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'shipment_events') }}
+    select * from {{ current_rows('raw', 'shipment_events') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'shipments') }}
+    select * from {{ current_rows('raw', 'shipments') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'stock_counts') }}
+    select * from {{ current_rows('raw', 'stock_counts') }}
 ),
 
 renamed as (

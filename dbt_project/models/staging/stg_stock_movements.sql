@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'stock_movements') }}
+    select * from {{ current_rows('raw', 'stock_movements') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'suppliers') }}
+    select * from {{ current_rows('raw', 'suppliers') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'warehouses') }}
+    select * from {{ current_rows('raw', 'warehouses') }}
 ),
 
 renamed as (

@@ -50,7 +50,7 @@ monthly as (
         count(*) as days_observed,
         sum(units_sold) as units_sold,
         sum(units_sold * unit_cost) as cogs,
-        avg(value_at_cost) as average_inventory_value,
+        {{ mean_of('value_at_cost', scale=2) }} as average_inventory_value,
         sum(case when is_stockout then 1 else 0 end) as stockout_days,
         max(case when days_from_month_end = 1 then on_hand end) as ending_on_hand,
         max(case when days_from_month_end = 1 then in_stock_units_sold_28d end)

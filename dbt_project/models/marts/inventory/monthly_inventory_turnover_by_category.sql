@@ -28,7 +28,7 @@ monthly as (
         count(*) as days_observed,
         sum(units_sold) as units_sold,
         sum(cogs) as cogs,
-        avg(value_at_cost) as average_inventory_value,
+        {{ mean_of('value_at_cost', scale=2) }} as average_inventory_value,
         sum(stockout_sku_days) as stockout_sku_days
     from category_days
     group by month_start, category, warehouse_id
