@@ -189,15 +189,21 @@ def _seed_old_versions(count: int = 2) -> None:
         shutil.copyfile(current, current.with_name(f"00000000T00000000000{n}Z.duckdb"))
 
 
-def main(scale: str) -> dict[str, float | int | str]:
-    from pipelines.ingest.api import ingest_paths
-    from pipelines.settings import get_settings
-
+def split_business(scale: str) -> tuple[Path, Path]:
+    """The scale's work folder and its simulated business split into the base and the last day."""
     sim, _ = simulated(scale)
     work = work_dir(scale)
     split = work / "split"
     if not (split / "day").exists():
         split_last_days(sim, split)
+    return work, split
+
+
+def main(scale: str) -> dict[str, float | int | str]:
+    from pipelines.ingest.api import ingest_paths
+    from pipelines.settings import get_settings
+
+    work, split = split_business(scale)
     data = work / "data"
     os.environ["ORDERLENS_DATA_DIR"] = str(data)
     ingest_s, lines = _ingest_base(split / "base", data, work / "ingested")

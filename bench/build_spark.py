@@ -18,8 +18,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bench.build import _cpu_seconds, _ingest_base, split_last_days
-from bench.workspace import simulated, work_dir
+from bench.build import _cpu_seconds, _ingest_base, split_business
 
 
 def _timed(settings: object) -> tuple[float, float, float]:
@@ -65,11 +64,7 @@ def _engine_pair(engine: str, split: Path, data: Path, snapshot: Path) -> dict[s
 def main(scale: str) -> dict[str, float | int | str]:
     import json
 
-    sim, _ = simulated(scale)
-    work = work_dir(scale)
-    split = work / "split"
-    if not (split / "day").exists():
-        split_last_days(sim, split)
+    work, split = split_business(scale)
     figures: dict[str, float | int | str] = {}
     for engine in ("duckdb", "spark"):
         data = work / "spark" / engine
