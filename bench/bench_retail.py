@@ -150,7 +150,7 @@ def prophet_held_back(
         return {"prophet": "not installed (pip install prophet==1.5.0)"}
     for name in ("prophet", "cmdstanpy"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    from pipelines.forecasting.demand import daily_demand
+    from pipelines.forecasting.demand import daily_demand, last_complete_day
 
     backtest = result["backtest"].filter("is_backtested")
     rng = np.random.default_rng(seed)
@@ -160,6 +160,8 @@ def prophet_held_back(
         inputs["sales"].join(sample, on=["sku", "warehouse_id"], how="semi"),
         inputs["stock_flags"],
         end=inputs["as_of"],
+        # As the plan does: a last day the export cut short is censored, not scored.
+        complete_through=last_complete_day(inputs["order_times"]),
     )
     h = int(
         PlanParams().review_period_days

@@ -64,6 +64,10 @@ INPUTS = {
         FROM marts.purchase_order_lines
         WHERE status <> 'cancelled'""",
     "suppliers": "SELECT supplier_id, lead_time_days FROM marts.suppliers",
+    # The data's clock: when each order came in (an export cut mid-day is told by it).
+    "order_times": """
+        SELECT ordered_date AS date, started_at AS at FROM marts.order_stage_durations
+        WHERE stage = 'order_cycle' AND ordered_date >= $since""",
 }
 
 # What the simulation reads besides the plan's inputs: the real stock per day (its starting

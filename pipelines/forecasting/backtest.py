@@ -13,8 +13,12 @@ Metrics (per series and model, and in total, over the scored points):
 - bias = sum (forecast - actual) / sum actual (positive: over-forecast);
 - coverage80 / coverage95 = share of actuals inside the 80% / 95% interval.
 
-Choice: the candidate with the lowest MASE (MAE where no MASE exists); where it does not
-beat the seasonal naive (lower score), the plan uses the naive and says so.
+Choice: the candidate with the lowest MASE (MAE where no MASE exists); the seasonal naive is
+the floor: where its score is lower than the candidate's by at least `NAIVE_MARGIN` (a tenth
+of the candidate's score), the plan uses the naive and says so. A smaller lead is within the
+noise of a few weeks of mostly intermittent daily demand: there the naive's "win" is luck more
+often than not (the naive, which repeats last week, is the least accurate candidate out of
+sample), and the candidate is kept. The margin is fixed a priori, not fitted.
 
 Honest accuracy: choosing on the same points whose errors are then reported flatters the
 choice (selection on the test set). So the backtest has two parts, told apart by `window`:
@@ -37,6 +41,7 @@ SELECTION = "selection"
 HELD_BACK = "held_back"
 WINDOWS = (SELECTION, HELD_BACK)
 HELD_BACK_PREFIX = "holdout_"
+NAIVE_MARGIN = 0.1  # the naive replaces the best candidate only when this much lower (share)
 
 # A global model backtests all series at once: (y, h, n_windows, step) -> long frame like
 # `cross_validate`'s (`unique_id`, `ds`, `cutoff`, `model`, `forecast`, bounds).
@@ -215,8 +220,8 @@ def choose_on_selection(points: pl.DataFrame) -> pl.DataFrame:
 def choose_models(metrics: pl.DataFrame) -> pl.DataFrame:
     """Per series: `model_best` (best candidate), `model_used`, `model_reason`, its metrics.
 
-    The naive is used where the best candidate does not beat it, or where the backtest had
-    no in-stock day to judge by.
+    The naive is used where its score is lower than the best candidate's by at least
+    `NAIVE_MARGIN` of it, or where the backtest had no in-stock day to judge by.
     """
     scored = metrics.with_columns(pl.coalesce("mase", "mae").alias("score"))
     naive = scored.filter(pl.col("model") == NAIVE).select(
@@ -233,14 +238,31 @@ def choose_models(metrics: pl.DataFrame) -> pl.DataFrame:
         .select("unique_id", pl.col("model").alias("model_best"), pl.col("score").alias("best"))
     )
     beats = pl.col("best") < pl.col("naive_score")
+    floor = pl.col("naive_score") <= (1 - NAIVE_MARGIN) * pl.col("best")
+    kept = pl.col("best").is_not_null() & pl.col("naive_score").is_not_null() & ~floor
+    margin = pl.lit(f"{NAIVE_MARGIN:.0%}")
     choice = best.join(naive, on="unique_id", how="left").with_columns(
-        pl.when(beats).then(pl.col("model_best")).otherwise(pl.lit(NAIVE)).alias("model_used"),
-        pl.when(beats)
+        pl.when(kept).then(pl.col("model_best")).otherwise(pl.lit(NAIVE)).alias("model_used"),
+        pl.when(kept & beats)
         .then(pl.format("{} beat SeasonalNaive in backtest (score {} vs {})", *_scores()))
+        .when(kept)
+        .then(
+            pl.format(
+                "{} kept: SeasonalNaive scored {} against its {}, less than {} lower (noise)",
+                pl.col("model_best"),
+                pl.col("naive_score").round(3),
+                pl.col("best").round(3),
+                margin,
+            )
+        )
         .when(pl.col("best").is_null() | pl.col("naive_score").is_null())
         .then(pl.lit("no in-stock days in the backtest: SeasonalNaive by default"))
         .otherwise(
-            pl.format("{} did not beat SeasonalNaive in backtest (score {} vs {})", *_scores())
+            pl.format(
+                "{} did not beat SeasonalNaive in backtest (score {} vs {}: {} or more lower)",
+                *_scores(),
+                margin,
+            )
         )
         .alias("model_reason"),
     )

@@ -28,7 +28,7 @@ import polars as pl
 
 from pipelines.forecasting import backtest as bt
 from pipelines.forecasting.classify import classify_demand
-from pipelines.forecasting.demand import SERIES, daily_demand
+from pipelines.forecasting.demand import SERIES, daily_demand, last_complete_day
 from pipelines.forecasting.explain import with_explanation
 from pipelines.forecasting.global_model import (
     GLOBAL,
@@ -121,6 +121,7 @@ def plan(
     lanes: pl.DataFrame | None = None,
     params: PlanParams | None = None,
     fit: Fit | None = None,
+    order_times: Frame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Forecasts, backtest, reorder list, transfers and accuracy as of the end of `as_of`.
 
@@ -135,6 +136,9 @@ def plan(
     lanes: optional per-pair transfer `from_warehouse_id`, `to_warehouse_id`,
         `cost_per_unit`, `lead_days` (others: the flat parameters).
 
+    order_times: optional `date`, `at` of every order (the data's clock): when the export
+        was cut during its last day (`demand.last_complete_day`), that day's demand is
+        censored, not read as a collapse.
     fit: optional, the previous plan's frames; reused when `as_of` is less than
         `review_period_days` after its `fitted_as_of` (see the module docstring).
 
@@ -143,7 +147,8 @@ def plan(
     """
     params = params or PlanParams()
     review = params.review_period_days
-    demand = daily_demand(sales, stock_flags, end=as_of)
+    complete = last_complete_day(order_times) if order_times is not None else None
+    demand = daily_demand(sales, stock_flags, end=as_of, complete_through=complete)
     series = _series(demand, products, sales, po_lines, suppliers, params)
     horizon = int(series.get_column("horizon").max() or review)
     step = params.step_days or review

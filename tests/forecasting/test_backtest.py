@@ -80,8 +80,8 @@ def _metrics(rows: list[tuple[str, str, float]]) -> pl.DataFrame:
 def test_candidate_that_loses_to_seasonal_naive_is_replaced_by_it():
     metrics = _metrics(
         [
-            ("a", "AutoETS", 1.2),
-            ("a", "AutoTheta", 1.1),
+            ("a", "AutoETS", 1.3),
+            ("a", "AutoTheta", 1.2),
             ("a", "SeasonalNaive", 1.0),
             ("b", "AutoETS", 0.8),
             ("b", "AutoTheta", 0.9),
@@ -94,6 +94,29 @@ def test_candidate_that_loses_to_seasonal_naive_is_replaced_by_it():
     assert "did not beat SeasonalNaive" in choice["a"]["model_reason"]
     assert choice["b"]["model_used"] == "AutoETS"
     assert "beat SeasonalNaive" in choice["b"]["model_reason"]
+
+
+def test_naive_replaces_the_best_candidate_only_when_at_least_a_tenth_lower():
+    # Best candidate's score 1.0: the naive must score 0.9 or less to replace it.
+    metrics = _metrics(
+        [
+            ("noise", "CrostonSBA", 1.0),
+            ("noise", "SeasonalNaive", 0.95),
+            ("edge", "CrostonSBA", 1.0),
+            ("edge", "SeasonalNaive", 0.9),
+            ("clear", "CrostonSBA", 1.0),
+            ("clear", "SeasonalNaive", 0.85),
+        ]
+    )
+    assert bt.NAIVE_MARGIN == 0.1
+    choice = {r["unique_id"]: r for r in bt.choose_models(metrics).iter_rows(named=True)}
+    assert choice["noise"]["model_used"] == "CrostonSBA"
+    assert choice["noise"]["model_reason"] == (
+        "CrostonSBA kept: SeasonalNaive scored 0.95 against its 1.0, less than 10% lower (noise)"
+    )
+    assert choice["edge"]["model_used"] == "SeasonalNaive"
+    assert choice["clear"]["model_used"] == "SeasonalNaive"
+    assert "did not beat SeasonalNaive" in choice["clear"]["model_reason"]
 
 
 def test_real_backtest_keeps_the_naive_on_a_pure_weekly_pattern():

@@ -1,9 +1,9 @@
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import polars as pl
 import pytest
 
-from pipelines.forecasting.demand import daily_demand
+from pipelines.forecasting.demand import CLOCK_DAYS, daily_demand, last_complete_day
 
 START = date(2025, 1, 6)  # a Monday
 
@@ -66,3 +66,50 @@ def test_leading_censored_day_falls_back_to_series_mean():
     )
     out = daily_demand(_sales({1: 2, 2: 4}), stock, end=_day(2))
     assert out.get_column("demand_filled").to_list() == [3.0, 2.0, 4.0]
+
+
+def _order_times(closing: list[time], last: time) -> pl.DataFrame:
+    """Two orders a day: one at 09:00 and the day's last at `closing[i]`; then the last day."""
+    days = [*closing, last]
+    return pl.DataFrame(
+        {
+            "date": [_day(i) for i in range(len(days)) for _ in (0, 1)],
+            "at": [
+                datetime.combine(_day(i), t)
+                for i, closing_time in enumerate(days)
+                for t in (time(9, 0), closing_time)
+            ],
+        }
+    )
+
+
+def test_export_cut_mid_day_makes_the_last_day_incomplete():
+    # Shops closing between 16:00 and 20:00 for four weeks; the export stops at 12:50.
+    closing = [time(16 + i % 5, 0) for i in range(CLOCK_DAYS)]
+    assert last_complete_day(_order_times(closing, time(12, 50))) == _day(CLOCK_DAYS - 1)
+
+
+def test_last_day_closing_within_the_usual_hours_is_complete():
+    closing = [time(16 + i % 5, 0) for i in range(CLOCK_DAYS)]
+    assert last_complete_day(_order_times(closing, time(16, 30))) == _day(CLOCK_DAYS)
+
+
+def test_too_few_order_days_to_judge_leave_the_last_day_complete():
+    closing = [time(20, 0)] * (CLOCK_DAYS - 1)
+    assert last_complete_day(_order_times(closing, time(10, 0))) == _day(CLOCK_DAYS - 1)
+
+
+def test_no_orders_give_no_last_complete_day():
+    empty = pl.DataFrame(schema={"date": pl.Date, "at": pl.Datetime("us")})
+    assert last_complete_day(empty) is None
+
+
+def test_days_after_the_last_complete_one_are_censored_and_imputed():
+    # Mondays of weeks 0..3 sold 4, 6, 8, 10; week 4's Monday is the export's cut last day.
+    sales = _sales({0: 4, 7: 6, 14: 8, 21: 10, 28: 1})
+    out = daily_demand(sales, None, end=_day(28), complete_through=_day(27))
+    cut = out.filter(pl.col("date") == _day(28)).row(0, named=True)
+    assert cut["is_censored"] is True and cut["demand"] is None
+    assert cut["units"] == 1.0  # sold, but not a whole day's demand
+    assert cut["demand_filled"] == pytest.approx((4 + 6 + 8 + 10) / 4)
+    assert not out.filter(pl.col("date") < _day(28)).get_column("is_censored").any()

@@ -23,6 +23,7 @@ import polars as pl
 import pytest
 
 from pipelines.forecasting import PlanParams, plan
+from pipelines.forecasting.backtest import NAIVE_MARGIN
 from pipelines.forecasting.classify import DEMAND_CLASSES
 from tests.fixtures.real_data import online_retail_csv
 
@@ -202,9 +203,11 @@ def test_the_held_back_window_scores_the_plan_and_the_naive_on_the_same_points(r
     assert backtested.get_column("holdout_n_points").max() == HORIZON
 
 
-def test_every_chosen_model_scores_no_worse_than_the_naive_on_its_series(result):
+def test_every_chosen_model_scores_within_the_naive_margin_of_the_naive_on_its_series(result):
+    # The naive replaces a candidate only when a tenth lower: a kept one may trail it by less.
     backtested = result["backtest"].filter("is_backtested")
-    worse = backtested.filter(pl.col("mase") > pl.col("naive_mase") + TOLERANCE)
+    limit = pl.col("naive_mase") / (1 - NAIVE_MARGIN)
+    worse = backtested.filter(pl.col("mase") > limit + TOLERANCE)
     assert worse.is_empty(), worse.head()
     naive_kept = backtested.filter(pl.col("model_used") == "SeasonalNaive")
     assert (naive_kept.get_column("mase") == naive_kept.get_column("naive_mase")).all()

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
@@ -221,3 +221,30 @@ def test_replans_of_replans_stay_covered_until_the_next_refit(inputs, result):
     direct = plan(**(inputs | {"as_of": as_of}), fit=_fit(result))
     assert_frame_equal(last["reorder"], direct["reorder"], check_exact=False, rel_tol=1e-9)
     assert last["backtest"].get_column("fitted_as_of").unique().to_list() == [inputs["as_of"]]
+
+
+def test_a_last_day_the_export_cut_short_is_planned_as_censored_demand(inputs):
+    # Orders until 18:00 every day; on the last day the export stops at 11:00.
+    as_of = inputs["as_of"]
+    days = pl.date_range(as_of - timedelta(days=60), as_of, eager=True)
+    order_times = pl.DataFrame(
+        {
+            "date": days,
+            "at": [
+                datetime.combine(day, time(11, 0) if day == as_of else time(18, 0)) for day in days
+            ],
+        }
+    )
+    small = {**inputs, "sales": inputs["sales"].filter(pl.col("sku").is_in(["SKU000", "SKU001"]))}
+    cut = plan(**small, order_times=order_times)
+    # The same as a stockout of every series on that day: its demand is unknown, not low.
+    all_out = (
+        small["sales"]
+        .filter(pl.col("date") == as_of)
+        .select("sku", "warehouse_id", "date", pl.lit(True).alias("is_stockout"))
+    )
+    flags = pl.concat([small["stock_flags"].filter(pl.col("date") < as_of), all_out])
+    censored = plan(**(small | {"stock_flags": flags}))
+    for frame in ("forecasts", "backtest", "reorder"):
+        assert_frame_equal(cut[frame], censored[frame])
+    assert not cut["forecasts"].equals(plan(**small)["forecasts"])
