@@ -11,10 +11,16 @@
                         all are): engines differ on nulls in greatest/least.
     days_between(a, b)  whole days from date a to date b (b - a).
     add_days(d, n)      the date n days after date d (n may be negative or an expression).
-    mean_of(x, scale)   the mean of a DECIMAL column of that scale as a double: the exact sum
-                        over the count, divided once (DuckDB's avg of a decimal; Spark's avg
-                        is a decimal rounded to 4 more places, and an avg of doubles sums in
-                        any order, which moves a mean rounded to cents by one).
+    divide_rounded(total, n, scale)
+                        total / n rounded to `scale` places (default 2), half away from zero,
+                        exactly (a DECIMAL of that scale; null unless n > 0; total with at
+                        most 2 x scale places, n with at most scale): by integer division. Dividing decimals gives a double on DuckDB
+                        and a decimal on Spark, so a half cent (8786.97 / 2) rounds down on
+                        one and up on the other; money divided for a mart goes through this.
+    mean_of(x, scale)   the mean of a DECIMAL column of that scale as a double, for ratios: the
+                        exact sum over the count, divided once (DuckDB's avg of a decimal;
+                        Spark's avg is a decimal rounded to 4 more places). The mean printed
+                        as money is divide_rounded(sum(x), count(x)).
 -#}
 
 {% macro not_materialized() -%}
@@ -109,6 +115,20 @@
     (({{ dividend }}) div ({{ divisor }}))
 {%- endmacro %}
 
+
+{% macro divide_rounded(total, n, scale=2) -%}
+    {#- In whole units: round(total / n x 10^s) = (2|T| + N) div 2N with T = total x 10^2s and
+        N = n x 10^s, integers when total has at most 2s places and n at most s. -#}
+    {%- set big_t = 'cast(round((' ~ total ~ ') * ' ~ (10 ** (2 * scale)) ~ ') as bigint)' -%}
+    {%- set big_n = 'cast(round((' ~ n ~ ') * ' ~ (10 ** scale) ~ ') as bigint)' -%}
+    case when ({{ n }}) > 0 then
+        cast(
+            (case when ({{ total }}) < 0 then -1 else 1 end)
+            * {{ int_div('2 * abs(' ~ big_t ~ ') + ' ~ big_n, '2 * ' ~ big_n) }}
+            as decimal(18, 0)
+        ) * {{ '0.' ~ ('0' * (scale - 1)) ~ '1' }}
+    end
+{%- endmacro %}
 
 {% macro mean_of(expr, scale) -%}
     {{ return(adapter.dispatch('mean_of')(expr, scale)) }}

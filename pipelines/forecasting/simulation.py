@@ -100,7 +100,7 @@ COLUMNS: dict[str, pl.DataType] = {
     "cycle_service_level": pl.Float64(),
     "stockout_days": pl.Int64(),
     "avg_stock_units": pl.Float64(),
-    "avg_stock_value": pl.Float64(),
+    "avg_stock_value": pl.Decimal(18, 2),  # money, as the house keeps it
     "orders_placed": pl.Int64(),
     "units_ordered": pl.Float64(),
 }
@@ -720,6 +720,7 @@ def _with_totals(
     )
     return (
         _rates(out)
+        .with_columns(pl.col("avg_stock_value").round(2))
         .select([pl.col(name).cast(dtype) for name, dtype in COLUMNS.items()])
         .sort("scope", "policy", "service_target", "sku", "warehouse_id", nulls_last=True)
     )

@@ -77,12 +77,10 @@ allocated as (
         case
             when order_discount = 0 or order_gross_amount = 0 then cast(0 as decimal(18, 2))
             else cast(
-                round(order_discount * running_gross_amount / order_gross_amount, 2)
-                - round(
-                    order_discount * (running_gross_amount - gross_amount)
-                    / order_gross_amount,
-                    2
-                )
+                {{ divide_rounded('order_discount * running_gross_amount', 'order_gross_amount') }}
+                - {{ divide_rounded(
+                    'order_discount * (running_gross_amount - gross_amount)', 'order_gross_amount'
+                ) }}
                 as decimal(18, 2)
             )
         end as order_discount_share

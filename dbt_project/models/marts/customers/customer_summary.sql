@@ -110,7 +110,7 @@ final as (
         cast(coalesce(scored.orders, 0) as bigint) as orders,
         cast(coalesce(scored.units, 0) as bigint) as units,
         cast(coalesce(scored.net_revenue, 0) as decimal(18, 2)) as net_revenue,
-        cast(round(scored.net_revenue / scored.orders, 2) as decimal(18, 2))
+        cast({{ divide_rounded('scored.net_revenue', 'scored.orders') }} as decimal(18, 2))
             as average_order_value,
         cast(coalesce(customer_returns.returns, 0) as bigint) as returns,
         cast(coalesce(customer_returns.returned_units, 0) as bigint) as returned_units,

@@ -51,6 +51,7 @@ monthly as (
         sum(units_sold) as units_sold,
         sum(units_sold * unit_cost) as cogs,
         {{ mean_of('value_at_cost', scale=2) }} as average_inventory_value,
+        {{ divide_rounded('sum(value_at_cost)', 'count(value_at_cost)') }} as average_inventory_value_cents,
         sum(case when is_stockout then 1 else 0 end) as stockout_days,
         max(case when days_from_month_end = 1 then on_hand end) as ending_on_hand,
         max(case when days_from_month_end = 1 then in_stock_units_sold_28d end)
@@ -70,7 +71,7 @@ final as (
         cast(days_observed as bigint) as days_observed,
         cast(units_sold as bigint) as units_sold,
         cast(cogs as decimal(18, 2)) as cogs,
-        cast(average_inventory_value as decimal(18, 2)) as average_inventory_value,
+        cast(average_inventory_value_cents as decimal(18, 2)) as average_inventory_value,
         {{ inventory_turnover('cogs', 'average_inventory_value') }} as turnover,
         {{ days_of_inventory('days_observed', 'cogs', 'average_inventory_value') }}
             as days_of_inventory,

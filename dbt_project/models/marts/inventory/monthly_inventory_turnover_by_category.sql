@@ -29,6 +29,7 @@ monthly as (
         sum(units_sold) as units_sold,
         sum(cogs) as cogs,
         {{ mean_of('value_at_cost', scale=2) }} as average_inventory_value,
+        {{ divide_rounded('sum(value_at_cost)', 'count(value_at_cost)') }} as average_inventory_value_cents,
         sum(stockout_sku_days) as stockout_sku_days
     from category_days
     group by month_start, category, warehouse_id
@@ -42,7 +43,7 @@ final as (
         cast(days_observed as bigint) as days_observed,
         cast(units_sold as bigint) as units_sold,
         cast(cogs as decimal(18, 2)) as cogs,
-        cast(average_inventory_value as decimal(18, 2)) as average_inventory_value,
+        cast(average_inventory_value_cents as decimal(18, 2)) as average_inventory_value,
         {{ inventory_turnover('cogs', 'average_inventory_value') }} as turnover,
         {{ days_of_inventory('days_observed', 'cogs', 'average_inventory_value') }}
             as days_of_inventory,

@@ -100,7 +100,7 @@ final as (
         cast(current_period.customers as bigint) as customers,
         cast(current_period.units as bigint) as units,
         cast(current_period.net_revenue as decimal(18, 2)) as net_revenue,
-        cast(round(current_period.net_revenue / current_period.orders, 2) as decimal(18, 2))
+        cast({{ divide_rounded('current_period.net_revenue', 'current_period.orders') }} as decimal(18, 2))
             as average_order_value,
         cast(previous_period.orders as bigint) as previous_orders,
         cast(current_period.orders - previous_period.orders as bigint)
