@@ -124,6 +124,12 @@ def _landing_runs(home: Path) -> list[dict[str, float]]:
     dequeued, started, each step's success (by STEPS), ended."""
     import dagster as dg
 
+    run_moments = {
+        dg.DagsterEventType.RUN_ENQUEUED: "enqueued",
+        dg.DagsterEventType.RUN_STARTING: "dequeued",  # the daemon took it off the queue
+        dg.DagsterEventType.RUN_START: "started",
+        dg.DagsterEventType.RUN_SUCCESS: "ended",
+    }
     moments = []
     with dg.DagsterInstance.from_config(str(home)) as instance:
         records = instance.get_run_records(
@@ -138,19 +144,13 @@ def _landing_runs(home: Path) -> list[dict[str, float]]:
                 event = entry.dagster_event
                 if event is None:
                     continue
-                kind = event.event_type_value
-                if kind == "RUN_ENQUEUED":
-                    run["enqueued"] = entry.timestamp
-                elif kind == "RUN_DEQUEUED":
-                    run["dequeued"] = entry.timestamp
-                elif kind == "RUN_START":
-                    run["started"] = entry.timestamp
-                elif kind == "STEP_SUCCESS" and event.step_key:
+                kind = event.event_type
+                if kind in run_moments:
+                    run[run_moments[kind]] = entry.timestamp
+                elif kind == dg.DagsterEventType.STEP_SUCCESS and event.step_key:
                     for phase, op in STEPS.items():
                         if event.step_key.endswith(op):
                             run[phase] = entry.timestamp
-                elif kind == "RUN_SUCCESS":
-                    run["ended"] = entry.timestamp
             moments.append(run)
     return moments
 
