@@ -6,12 +6,17 @@ seconds) and each of those days is dropped into `data/landing/` in turn, its con
 moved in at once. A landing counts as shown once the serving file the dashboards open holds
 every one of its files in its ingest ledger and its day in `marts.daily_sales` (the
 dashboards open the newest serving file at their next query). The median of the landings is
-reported, with the parts of the run Dagster recorded: waiting (sensor tick, run queue and
-launch) and the run itself (ingest, incremental build, forecasting, publish, alerts).
+reported, with the median of each phase, timed from Dagster's run records: sensor (landing
+to the run created by the sensor's tick), plan (its planned events written and the run
+queued), queue (to the run taken off the queue), launch (to its process started), ingest,
+dbt (the incremental build), publish (to the serving file written), page (to the check above
+seeing it). Every landing's phases and the load average as it started are written beside the
+work data (`work/<scale>/freshness-phases.json`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -106,20 +111,66 @@ def _shown(data: Path, names: list[str], day: str) -> bool:
     return set(names) <= sources and newest is not None and str(newest) >= day
 
 
-def _run_parts(home: Path) -> list[tuple[float, float]]:
-    """(waiting, running) seconds of each landing's run: creation to start, start to end."""
+# The phases of a landing, in order, each ending at its own moment: the run created by the
+# sensor's tick, its planned events written and the run queued, taken off the queue, its
+# process started, then the run's steps (matched by the op names' endings: ingest, the dbt
+# build, publish), then the page's next look.
+PHASES = ("sensor", "plan", "queue", "launch", "ingest", "dbt", "publish", "page")
+STEPS = {"ingest": "raw_tables", "dbt": "orderlens_dbt", "publish": "published"}
+
+
+def _landing_runs(home: Path) -> list[dict[str, float]]:
+    """The moments (epoch seconds) of each landing run, oldest first: created, enqueued,
+    dequeued, started, each step's success (by STEPS), ended."""
     import dagster as dg
 
-    parts = []
+    run_moments = {
+        dg.DagsterEventType.RUN_ENQUEUED: "enqueued",
+        dg.DagsterEventType.RUN_STARTING: "dequeued",  # the daemon took it off the queue
+        dg.DagsterEventType.RUN_START: "started",
+        dg.DagsterEventType.RUN_SUCCESS: "ended",
+    }
+    moments = []
     with dg.DagsterInstance.from_config(str(home)) as instance:
         records = instance.get_run_records(
-            dg.RunsFilter(job_name="build_everything", statuses=[dg.DagsterRunStatus.SUCCESS])
+            dg.RunsFilter(
+                tags={"dagster/sensor_name": "landing_sensor"},
+                statuses=[dg.DagsterRunStatus.SUCCESS],
+            )
         )
         for record in sorted(records, key=lambda r: r.create_timestamp):
-            created = record.create_timestamp.timestamp()
-            if record.start_time and record.end_time:
-                parts.append((record.start_time - created, record.end_time - record.start_time))
-    return parts
+            run = {"created": record.create_timestamp.timestamp()}
+            for entry in instance.all_logs(record.dagster_run.run_id):
+                event = entry.dagster_event
+                if event is None:
+                    continue
+                kind = event.event_type
+                if kind in run_moments:
+                    run[run_moments[kind]] = entry.timestamp
+                elif kind == dg.DagsterEventType.STEP_SUCCESS and event.step_key:
+                    for phase, op in STEPS.items():
+                        if event.step_key.endswith(op):
+                            run[phase] = entry.timestamp
+            moments.append(run)
+    return moments
+
+
+def _phases(landed: float, shown: float, run: dict[str, float]) -> dict[str, float]:
+    """Seconds of each phase of one landing (a run launched straight away, with no queue,
+    has a queue phase of 0)."""
+    enqueued = run.get("enqueued", run["created"])
+    ends = [
+        run["created"],
+        enqueued,
+        run.get("dequeued", enqueued),
+        run["started"],
+        run["ingest"],
+        run["dbt"],
+        run["publish"],
+        shown,
+    ]
+    starts = [landed, *ends[:-1]]
+    return {name: end - start for name, start, end in zip(PHASES, starts, ends, strict=True)}
 
 
 def _runs_in_progress(home: Path) -> bool:
@@ -179,7 +230,8 @@ def main(scale: str) -> dict[str, float | int | str]:
     settings = Settings(data_dir=data, lock_timeout_s=3600)
 
     process, dagster = _serve(data, work / "freshness-serve.log")
-    seconds = []
+    landings = []  # (landed, shown) wall-clock moments, to set beside Dagster's records
+    loads = []  # the load average as each landing starts: the machine is shared
     try:
         _wait_until(lambda: _answers(dagster), "the service answers")
         for folder in days:
@@ -188,19 +240,36 @@ def main(scale: str) -> dict[str, float | int | str]:
             incoming = data / "incoming"
             shutil.copytree(folder, incoming)
             settings.landing_dir.mkdir(exist_ok=True)
-            landed = time.perf_counter()
+            loads.append(os.getloadavg()[0])
+            landed = time.time()
             for name in names:  # each file appears whole and new, as a finished upload
                 os.utime(incoming / name)
                 (incoming / name).rename(settings.landing_dir / name)
             _wait_until(partial(_shown, data, names, day), f"landing of {day} shown")
-            seconds.append(time.perf_counter() - landed)
+            landings.append((landed, time.time()))
             incoming.rmdir()
-        # The last run's steps after publish (alerts) finish before the service stops.
+        # The last run's steps after publish finish before the service stops.
         _wait_until(lambda: not _runs_in_progress(settings.dagster_home), "runs finished")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=120)
-    parts = _run_parts(settings.dagster_home)[-LANDINGS:]
+    seconds = [shown - landed for landed, shown in landings]
+    runs = _landing_runs(settings.dagster_home)[-len(landings) :]
+    phases = [
+        _phases(landed, shown, run) for (landed, shown), run in zip(landings, runs, strict=True)
+    ]
+    (work / "freshness-phases.json").write_text(
+        json.dumps(
+            [
+                {"load": load, "landed": landed, "shown": shown, **run, **parts}
+                for load, (landed, shown), run, parts in zip(
+                    loads, landings, runs, phases, strict=True
+                )
+            ],
+            indent=2,
+        )
+        + "\n"
+    )
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         lines = int(con.sql("SELECT count(*) FROM raw.order_lines").fetchall()[0][0])
     return {
@@ -210,6 +279,7 @@ def main(scale: str) -> dict[str, float | int | str]:
         "settle_s": SETTLE_S,
         "landing_to_shown_s": round(median(seconds), 1),
         "landing_to_shown_runs": " / ".join(f"{s:.0f}" for s in seconds),
-        "waiting_s": round(median(w for w, _ in parts), 1) if parts else "not recorded",
-        "run_s": round(median(r for _, r in parts), 1) if parts else "not recorded",
+        "phases_s": ", ".join(f"{name} {median(p[name] for p in phases):.1f}" for name in PHASES),
+        "run_s": round(median(run["ended"] - run["started"] for run in runs), 1),
+        "load_during": " / ".join(f"{load:.1f}" for load in loads),
     }

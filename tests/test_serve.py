@@ -166,6 +166,17 @@ def _shop_batch(settings: Settings) -> tuple[str, int] | None:
     return rows[0] if rows else None
 
 
+def _succeeded_jobs(settings: Settings) -> list[str]:
+    """The job names of the service's successful runs, oldest first."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        records = instance.get_run_records(
+            dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS]), ascending=True
+        )
+    return [record.dagster_run.job_name for record in records]
+
+
 def test_a_file_dropped_into_a_mapping_folder_reaches_the_serving_file_and_a_page(
     served: Served,
 ) -> None:
@@ -178,6 +189,12 @@ def test_a_file_dropped_into_a_mapping_folder_reaches_the_serving_file_and_a_pag
     status, loaded = _wait("the shop file is published", lambda: _shop_batch(served.settings))
     assert status in ("loaded", "partial") and loaded > 0
     assert (folder / "processed" / "shop.csv").exists()
+    # The drop was built by a landing build; the alerts followed in a run of their own.
+    _wait(
+        "the alerts after the landing", lambda: "after_landing" in _succeeded_jobs(served.settings)
+    )
+    jobs = _succeeded_jobs(served.settings)
+    assert jobs.index("landing_build") < jobs.index("after_landing")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:

@@ -5,20 +5,25 @@ or on request) and the plan is recomputed on every build from the stored fit. Th
 simulation (`pipelines.forecasting.simulation`) runs with each refit only: it replays the
 last `ORDERLENS_SIMULATION_WEEKS` weeks, refitting the forecast every four simulated weeks,
 which costs several refits; the table it writes stays until the next refit.
+
+The forecasting code (statsforecast, statsmodels, LightGBM: seconds of imports) is imported
+when an asset or function here runs, not with the module: every Dagster run process loads the
+definitions, and a landing build, which does not forecast, would wait for those imports.
 """
 
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.forecasting import Fit, PlanParams, plan
-from pipelines.forecasting.simulation import COLUMNS, SimulationParams, simulate_policies
 from pipelines.resources import SettingsResource
 from pipelines.settings import Settings
 from pipelines.warehouse import writer
+
+if TYPE_CHECKING:
+    from pipelines.forecasting import Fit
 
 OUTPUTS = {
     "forecasts": "replenishment_forecasts",
@@ -30,8 +35,22 @@ OUTPUTS = {
 SIMULATION = "replenishment_policy_simulation"
 # The forecast inside the simulation is refitted every 4 simulated weeks, and re-planned daily.
 SIMULATION_REFIT_WEEKS = 4
-# The days of history a re-plan reads: the demand window and four weeks for imputation.
-REPLAN_HISTORY_DAYS = PlanParams().demand_window_days + 28
+
+
+def replan_history_days() -> int:
+    """The days of history a re-plan reads: the demand window and four weeks for imputation."""
+    from pipelines.forecasting import PlanParams
+
+    return PlanParams().demand_window_days + 28
+
+
+def __getattr__(name: str) -> int:
+    """`REPLAN_HISTORY_DAYS`, computed when first asked for (its default lives with the
+    forecasting code, imported only then)."""
+    if name == "REPLAN_HISTORY_DAYS":
+        return replan_history_days()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 UPSTREAM = [
     "daily_sales",
@@ -84,7 +103,7 @@ SIMULATION_INPUTS = {
 }
 
 
-def stored_fit(con: duckdb.DuckDBPyConnection) -> Fit | None:
+def stored_fit(con: duckdb.DuckDBPyConnection) -> "Fit | None":
     """The last plan's fit from the marts, if there is one with its fit day."""
     tables = {
         name
@@ -101,6 +120,8 @@ def stored_fit(con: duckdb.DuckDBPyConnection) -> Fit | None:
     )
     if "fitted_as_of" not in backtest.columns:
         return None
+    from pipelines.forecasting import Fit
+
     return Fit(backtest, forecasts, accuracy)
 
 
@@ -116,6 +137,8 @@ def plan_from_warehouse(con: duckdb.DuckDBPyConnection, refit: bool = False) -> 
 
     The stored fit is reused within its review period unless `refit` is asked for.
     """
+    from pipelines.forecasting import PlanParams, plan
+
     last = con.sql("select max(sales_date) from marts.daily_sales where warehouse_id is not null")
     as_of = last.fetchall()[0][0]
     if as_of is None:
@@ -125,7 +148,7 @@ def plan_from_warehouse(con: duckdb.DuckDBPyConnection, refit: bool = False) -> 
     reused = fit is not None and fit.reusable(as_of, PlanParams().refit_every_days)
     if reused:
         # A re-plan reads only the recent history its statistics use (see plan()).
-        since = as_of - timedelta(days=REPLAN_HISTORY_DAYS)
+        since = as_of - timedelta(days=replan_history_days())
     frames = {name: con.sql(sql, params=_since(sql, since)).pl() for name, sql in INPUTS.items()}
     result = plan(as_of=as_of, fit=fit, **frames)  # type: ignore[arg-type]
     return PlanRun(as_of, result, not reused, frames)
@@ -138,6 +161,9 @@ def simulate_from_warehouse(
 
     inputs: the plan's inputs of a refit (the whole history).
     """
+    from pipelines.forecasting import PlanParams
+    from pipelines.forecasting.simulation import SimulationParams, simulate_policies
+
     since = as_of - timedelta(days=7 * weeks + 1)
     extra = {
         name: con.sql(sql, params=_since(sql, since)).pl()
@@ -187,6 +213,8 @@ def write_plan(con: duckdb.DuckDBPyConnection, result: dict[str, pl.DataFrame]) 
 
 def write_simulation(con: duckdb.DuckDBPyConnection, metrics: pl.DataFrame) -> int:
     """Replace the simulation mart; its columns and types are the published contract."""
+    from pipelines.forecasting.simulation import COLUMNS
+
     frame = metrics.select([pl.col(name).cast(dtype) for name, dtype in COLUMNS.items()])
     con.register("_simulation", frame.to_arrow())
     sql = f"CREATE OR REPLACE TABLE marts.{SIMULATION} AS SELECT * FROM _simulation"  # noqa: S608 (fixed name)

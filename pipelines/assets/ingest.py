@@ -121,3 +121,25 @@ def build_landing_sensor(job: "dg.UnresolvedAssetJobDefinition", interval_s: int
             )
 
     return landing_sensor
+
+
+def build_after_landing_sensor(
+    landing: "dg.UnresolvedAssetJobDefinition",
+    after: "dg.UnresolvedAssetJobDefinition",
+    interval_s: int,
+):
+    """The sensor that asks for `after` (alerts, first snapshots) once each landing build has
+    succeeded: in a run of its own, so a landed drop's rows are shown without waiting for it."""
+
+    @dg.run_status_sensor(
+        name="after_landing_sensor",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[landing],
+        request_job=after,
+        minimum_interval_seconds=interval_s,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def after_landing_sensor(context: dg.RunStatusSensorContext):
+        return dg.RunRequest(run_key=context.dagster_run.run_id)
+
+    return after_landing_sensor

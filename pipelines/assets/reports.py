@@ -20,6 +20,9 @@ from pipelines.settings import Settings
 GROUP = "reports"
 ALERTS_KEY = dg.AssetKey(["reports", "alerts"])
 FIRST_SNAPSHOTS_KEY = dg.AssetKey(["reports", "first_snapshots"])
+# Alerts and first snapshots run after the daily build and after each landing build (a run of
+# its own): the pool (one step at a time, pipelines/dagster.yaml) keeps them from overlapping.
+ARCHIVE_POOL = "archive"
 
 
 def _report_asset(spec: Spec, upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -67,6 +70,7 @@ def _alerts_asset(specs: Sequence[Spec], upstream: Sequence[dg.AssetKey]) -> dg.
         key=ALERTS_KEY,
         deps=list(upstream),
         group_name=GROUP,
+        pool=ARCHIVE_POOL,
         description="Alert rules evaluated after every build, each sent at most once per day; "
         "report e-mails that failed before are retried with back-off.",
         check_specs=[
@@ -122,6 +126,7 @@ def _first_snapshots_asset(
         key=FIRST_SNAPSHOTS_KEY,
         deps=list(upstream),
         group_name=GROUP,
+        pool=ARCHIVE_POOL,
         description="Each built-in report with no snapshot yet is run once for the latest "
         "complete period (archived, not sent), so the archive is never empty after a build.",
     )
