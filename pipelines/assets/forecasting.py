@@ -44,14 +44,6 @@ def replan_history_days() -> int:
     return PlanParams().demand_window_days + 28
 
 
-def __getattr__(name: str) -> int:
-    """`REPLAN_HISTORY_DAYS`, computed when first asked for (its default lives with the
-    forecasting code, imported only then)."""
-    if name == "REPLAN_HISTORY_DAYS":
-        return replan_history_days()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 UPSTREAM = [
     "daily_sales",
     "daily_stock_positions",

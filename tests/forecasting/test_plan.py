@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.assets.forecasting import REPLAN_HISTORY_DAYS
+from pipelines.assets.forecasting import replan_history_days
 from pipelines.forecasting import Fit, PlanParams, plan, planner
 from tests.forecasting.synthetic import synthetic_business
 
@@ -201,7 +201,7 @@ def test_a_series_the_fit_did_not_know_is_planned_on_its_recent_mean(inputs, res
 
 def test_a_replan_on_the_recent_history_alone_plans_the_same(inputs, result):
     as_of: date = inputs["as_of"] + timedelta(days=3)
-    since = as_of - timedelta(days=REPLAN_HISTORY_DAYS)
+    since = as_of - timedelta(days=replan_history_days())
     recent = inputs | {
         "as_of": as_of,
         "sales": inputs["sales"].filter(pl.col("date") >= since),
