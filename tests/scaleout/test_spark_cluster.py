@@ -16,8 +16,10 @@ from pipelines.transform.spark import cluster_status, stop_cluster
 from pipelines.warehouse import serving_path
 
 # A Spark build pays a JVM's start and 0.5-2 s per dbt node: minutes each, more on a busy
-# machine than the suite's default timeout allows.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark"), pytest.mark.timeout(3600)]
+# machine than the suite's default timeout allows. One test group with tests/test_build.py: a Spark
+# build hands on its parse state (another target) in dbt_project/target, which a DuckDB build
+# test running beside it would then fail to reuse.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("build"), pytest.mark.timeout(3600)]
 
 REPO = Path(__file__).resolve().parents[2]
 

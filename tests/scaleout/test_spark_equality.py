@@ -7,7 +7,8 @@ engines; every mart must hold the same rows and values after casting to its cont
 a daily update with its last days after a first build; then a full rebuild of the same data
 (`dbt run --full-refresh` on Spark), which the daily update must equal.
 
-The Spark tests share one test group, so one worker runs them one after another.
+The Spark tests share one test group (with the DuckDB build tests), so one worker runs them
+one after another.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from tests.fixtures.incremental import BUILD_STATE_COLUMNS, settings_for
 from tests.fixtures.warehouse import build_fixture_warehouse, run_dbt
 
 # A Spark build pays a JVM's start and 0.5-2 s per dbt node: minutes each, more on a busy
-# machine than the suite's default timeout allows.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark"), pytest.mark.timeout(3600)]
+# machine than the suite's default timeout allows. One test group with tests/test_build.py: a Spark
+# build hands on its parse state (another target) in dbt_project/target, which a DuckDB build
+# test running beside it would then fail to reuse.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("build"), pytest.mark.timeout(3600)]
 
 
 def on_spark(settings: Settings) -> Settings:
