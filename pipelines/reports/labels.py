@@ -29,7 +29,7 @@ from pipelines.reports.spec import Measure, Section
 
 # How a measure is printed; chosen from the column's type and name, never per report.
 MONEY, COUNT, SHARE, HOURS, NUMBER = "money", "count", "share", "hours", "number"
-_SHARE_SUFFIXES = ("_rate", "_share", "share_of_cycle", "_pct", "_service_level")
+_SHARE_SUFFIXES = ("_rate", "_share", "share_of_cycle", "_pct", "_service_level", "service_target")
 _INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
 
 
@@ -96,6 +96,8 @@ def value_label(column: str, value: Any, names: Names, language: str) -> str:
         return fmt_date(value, language)
     if column == "sku" and str(value) in names.products:
         return f"{names.products[str(value)]} ({value})"
+    if isinstance(value, float) and column.endswith(_SHARE_SUFFIXES):  # a service target
+        return fmt_pct(value, language)
     return status(value, language)
 
 

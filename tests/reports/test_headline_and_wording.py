@@ -138,3 +138,11 @@ def test_report_run_language_writes_a_one_off_copy_in_the_other_language(
     assert '<html lang="en">' in html and "<h1>Monthly customers</h1>" in html
     spec = load_spec(Path("pipelines/reports/specs/monthly_customers.yaml"))
     assert spec.language == "zh"  # the spec itself is unchanged
+
+
+def test_a_service_target_reads_as_a_percentage_in_a_row_header() -> None:
+    names = Names()
+    assert value_label("service_target", 0.95, names, "en") == "95.0%"
+    assert value_label("service_target", 0.9, names, "zh") == "90.0%"
+    assert value_label("service_target", None, names, "en") == "—"  # what happened: no target
+    assert value_label("policy", "min_max", names, "en") == "Simple min/max"
