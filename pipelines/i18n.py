@@ -9,9 +9,12 @@ nothing but the standard library, so the report renderer can use the formats too
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Literal
 
 from pipelines.periods import growth
@@ -602,7 +605,63 @@ STATUS: dict[str, tuple[str, str]] = {
     "61-90": ("61-90 days", "61-90 天"),
     "91-180": ("91-180 days", "91-180 天"),
     "over_180": ("Over 180 days", "180 天以上"),
+    "measured": ("Measured", "实测"),
+    "nominal": ("Nominal", "标称"),
+    "few_receipts": ("Few receipts", "收货记录少"),
 }
+
+# Sentences the forecasting step writes into the marts in English (`model_reason`, `why`):
+# it fills the English template, and a page reads a sentence in its language with
+# `sentence_in`, which matches the English template and fills the other one.
+SENTENCES: dict[str, tuple[str, str]] = {
+    "reason_beat": (
+        "{model_best} beat SeasonalNaive in backtest (score {best} vs {naive})",
+        "{model_best} 在回测中优于 SeasonalNaive（得分 {best} 对 {naive}）",
+    ),
+    "reason_kept": (
+        "{model_best} kept: SeasonalNaive scored {naive} against its {best}, "
+        "less than {margin} lower (noise)",
+        "保留 {model_best}：SeasonalNaive 得分 {naive}，其得分 {best}，低不到 {margin}（视为噪声）",
+    ),
+    "reason_naive": (
+        "{model_best} did not beat SeasonalNaive in backtest "
+        "(score {best} vs {naive}: {margin} or more lower)",
+        "{model_best} 在回测中未胜过 SeasonalNaive（得分 {best} 对 {naive}：低 {margin} 或更多）",
+    ),
+    "reason_no_stock": (
+        "no in-stock days in the backtest: SeasonalNaive by default",
+        "回测期间没有有货的日子：默认使用 SeasonalNaive",
+    ),
+    "reason_no_demand": (
+        "no demand in the history: zero forecast",
+        "历史中没有需求：预测为零",
+    ),
+    "reason_new": (
+        "new since the last weekly model fit: mean of in-stock days",
+        "上次每周模型拟合之后新增：取有货日的平均需求",
+    ),
+    "reason_short": (
+        "not backtested ({demand_class} class, {n_days} days of history, {needed} needed): "
+        "mean of in-stock days",
+        "未回测（{demand_class}，历史 {n_days} 天，需要 {needed} 天）：取有货日的平均需求",
+    ),
+    "why": (
+        "d={d}/day (sd {sigma_d}), lead time {lead_time_mean}d (sd {lead_time_std}, "
+        "{lead_time_source}), z={z} -> safety stock {safety_stock}; ROP = {lead_time_demand} "
+        "lead-time demand + {safety_stock} = {reorder_point}; position {position} "
+        "(transfers +{transfer_in}/-{transfer_out}); EOQ {eoq}, MOQ {min_order_qty}, "
+        "pack {pack_size}; model {model_used} (chosen on the selection windows: "
+        "WAPE {backtest_wape}, MASE {backtest_mase}; on the held-back window: "
+        "WAPE {holdout_wape}, MASE {holdout_mase}): {model_reason}",
+        "日需求 d={d}（标准差 {sigma_d}），提前期 {lead_time_mean} 天（标准差 {lead_time_std}，"
+        "{lead_time_source}），z={z} → 安全库存 {safety_stock}；再订货点 = 提前期需求 "
+        "{lead_time_demand} + {safety_stock} = {reorder_point}；库存位置 {position}"
+        "（调拨 +{transfer_in}/-{transfer_out}）；经济订货量 {eoq}，最小起订量 {min_order_qty}，"
+        "包装 {pack_size}；模型 {model_used}（选择窗口：WAPE {backtest_wape}，MASE "
+        "{backtest_mase}；留出窗口：WAPE {holdout_wape}，MASE {holdout_mase}）：{model_reason}",
+    ),
+}
+_TRANSLATED = {"demand_class", "lead_time_source"}  # data values inside a sentence
 
 
 def _index(lang: str) -> int:
@@ -627,6 +686,37 @@ def status(value: object, lang: str) -> str:
 def statuses(values: Iterable[object], lang: str) -> dict[str, str]:
     """`status()` of several data values at once, as a mapping for a column's `replace`."""
     return {str(v): status(v, lang) for v in values if v is not None}
+
+
+def sentence_in(text: str | None, lang: str) -> str | None:
+    """A sentence of `SENTENCES` the data holds in English, in `lang`; other text as it is."""
+    if text is None or _index(lang) == 0:
+        return text
+    # the longest template first: a short one's leading placeholder could take in a long one
+    for entry in sorted(SENTENCES.values(), key=lambda entry: -len(entry[0])):
+        found = _pattern(entry[0]).fullmatch(text)
+        if found:
+            values = {
+                name: sentence_in(value, lang) if name == "model_reason" else value
+                for name, value in found.groupdict().items()
+            }
+            values |= {name: status(values[name], lang) for name in _TRANSLATED & set(values)}
+            return entry[_index(lang)].format(**values)
+    return text
+
+
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    """A template as a regular expression, each placeholder a group (a repeated one must match
+    the same text again)."""
+    parts: list[str] = []
+    seen: set[str] = set()
+    for literal, name, _, _ in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name:
+            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
+            seen.add(name)
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def parse_lang(value: str | None) -> Lang:

@@ -62,6 +62,44 @@ def test_placeholders_are_the_same_in_both_languages():
         assert placeholders(english) == placeholders(chinese), key
 
 
+def test_sentences_have_both_languages_with_the_same_placeholders():
+    for key, (english, chinese) in i18n.SENTENCES.items():
+        assert english and chinese and placeholders(english) == placeholders(chinese), key
+
+
+def test_a_sentence_the_data_holds_in_english_reads_in_chinese():
+    reason = "AutoETS kept: SeasonalNaive scored 0.95 against its 1.0, less than 10% lower (noise)"
+    assert i18n.sentence_in(reason, "zh") == (
+        "保留 AutoETS：SeasonalNaive 得分 0.95，其得分 1.0，低不到 10%（视为噪声）"
+    )
+    short = "not backtested (lumpy class, 12 days of history, 56 needed): mean of in-stock days"
+    assert i18n.sentence_in(short, "zh") == (
+        "未回测（块状，历史 12 天，需要 56 天）：取有货日的平均需求"
+    )
+    # The plan line's sentence ends with its model's reason: both read in Chinese, the data
+    # values inside (the lead time's source) too. A reason's leading model name could take in
+    # the whole line; the longer template is tried first.
+    why = (
+        "d=1.5/day (sd 0.5), lead time 7.0d (sd 1.2, measured), z=1.645 -> safety stock 3.2; "
+        "ROP = 10.5 lead-time demand + 3.2 = 13.7; position 4.0 (transfers +0/-2); EOQ 20.0, "
+        "MOQ 1, pack 6; model AutoETS (chosen on the selection windows: WAPE 0.5, MASE 0.9; on "
+        "the held-back window: WAPE n/a, MASE n/a): no demand in the history: zero forecast"
+    )
+    assert i18n.sentence_in(why, "zh") == (
+        "日需求 d=1.5（标准差 0.5），提前期 7.0 天（标准差 1.2，实测），z=1.645 → 安全库存 3.2；"
+        "再订货点 = 提前期需求 10.5 + 3.2 = 13.7；库存位置 4.0（调拨 +0/-2）；经济订货量 20.0，"
+        "最小起订量 1，包装 6；模型 AutoETS（选择窗口：WAPE 0.5，MASE 0.9；留出窗口：WAPE n/a，"
+        "MASE n/a）：历史中没有需求：预测为零"
+    )
+    assert i18n.sentence_in(why, "en") == why
+    # A safety stock that is not the one added into the reorder point is not this sentence.
+    assert i18n.sentence_in(why.replace("+ 3.2 =", "+ 3.3 ="), "zh") == why.replace(
+        "+ 3.2 =", "+ 3.3 ="
+    )
+    assert i18n.sentence_in("written by hand", "zh") == "written by hand"
+    assert i18n.sentence_in(None, "zh") is None
+
+
 def test_every_word_of_the_report_pages_comes_from_the_catalogue_in_both_languages():
     words = template_words()
     assert len({key for _, key, _ in words}) >= 15, "the report template's words were not found"

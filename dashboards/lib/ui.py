@@ -15,7 +15,7 @@ from dashboards.lib import filters as filter_state
 from dashboards.lib.filters import Filters, Options
 from dashboards.lib.queries.common import options
 from dashboards.lib.serving import Missing, Section, Serving, current
-from pipelines.i18n import STATUS, Lang, fmt_date, statuses, t
+from pipelines.i18n import STATUS, Lang, fmt_date, sentence_in, statuses, t
 from pipelines.settings import Settings
 
 Frame = pl.DataFrame  # for pages' isinstance checks on a Section
@@ -124,9 +124,15 @@ def _display(
 
 
 def translated(frame: pl.DataFrame, lang: Lang, *names: str) -> pl.DataFrame:
-    """Data values of `names` (a channel in a breakdown's label, ...) in the reader's language."""
+    """Data values of `names` (a channel in a breakdown's label, a plan line's `why`, ...) in the
+    reader's language: the marts' enums and the sentences the forecasting step writes."""
     return frame.with_columns(
-        pl.col(c).replace(statuses(frame[c].unique().to_list(), lang))
+        pl.col(c).replace(
+            {
+                value: sentence_in(shown, lang)
+                for value, shown in statuses(frame[c].unique().to_list(), lang).items()
+            }
+        )
         for c in names
         if c in frame.columns
     )

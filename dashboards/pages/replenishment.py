@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboards.lib import charts, ui
 from dashboards.lib.queries import replenishment
-from pipelines.i18n import fmt_int, fmt_pct, statuses, t
+from pipelines.i18n import fmt_int, fmt_pct, sentence_in, statuses, t
 
 
 def _ratio(value: float | None) -> str:
@@ -37,7 +37,7 @@ elif isinstance(reorder, ui.Frame):
     cols[0].metric(t("lines_to_order", lang), fmt_int(reorder["needs_order"].sum(), lang))
     cols[1].metric(t("units_to_order", lang), fmt_int(reorder["order_qty"].sum(), lang))
     cols[2].metric(t("late_orders", lang), fmt_int(reorder["is_late"].sum(), lang))
-    shown = ui.translated(reorder.drop("warehouse_id"), lang, "demand_class")
+    shown = ui.translated(reorder.drop("warehouse_id"), lang, "demand_class", "why")
     ui.table(shown, "replenishment-reorder", lang)
 
 st.subheader(t("transfer_list", lang))
@@ -85,7 +85,7 @@ if series is not None:
                     "model_why",
                     lang,
                     demand_class=statuses([row["demand_class"]], lang)[row["demand_class"]],
-                    reason=row["model_reason"] or "—",
+                    reason=sentence_in(row["model_reason"], lang) or "—",
                 )
             )
             if row["naive_wape"] is not None:
@@ -106,7 +106,7 @@ if series is not None:
                 )
         explain = ui.usable(one["explain"], lang)
         if explain is not None:
-            st.markdown(f"**{t('why', lang)}:** {explain['why'][0]}")
+            st.markdown(f"**{t('why', lang)}:** {sentence_in(explain['why'][0], lang)}")
             with st.expander(t("explain_details", lang)):
                 st.json(json.loads(explain["explain"][0] or "{}"))
 

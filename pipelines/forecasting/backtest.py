@@ -34,6 +34,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from pipelines.forecasting.explain import sentence
 from pipelines.forecasting.models import NAIVE, SEASON, cross_validate
 
 METRICS = ["wape", "mase", "bias", "coverage80", "coverage95"]
@@ -240,42 +241,25 @@ def choose_models(metrics: pl.DataFrame) -> pl.DataFrame:
     beats = pl.col("best") < pl.col("naive_score")
     floor = pl.col("naive_score") <= (1 - NAIVE_MARGIN) * pl.col("best")
     kept = pl.col("best").is_not_null() & pl.col("naive_score").is_not_null() & ~floor
-    margin = pl.lit(f"{NAIVE_MARGIN:.0%}")
+    scores = {
+        "model_best": pl.col("model_best"),
+        "best": pl.col("best").round(3),
+        "naive": pl.col("naive_score").round(3),
+        "margin": pl.lit(f"{NAIVE_MARGIN:.0%}"),
+    }
     choice = best.join(naive, on="unique_id", how="left").with_columns(
         pl.when(kept).then(pl.col("model_best")).otherwise(pl.lit(NAIVE)).alias("model_used"),
         pl.when(kept & beats)
-        .then(pl.format("{} beat SeasonalNaive in backtest (score {} vs {})", *_scores()))
+        .then(sentence("reason_beat", **scores))
         .when(kept)
-        .then(
-            pl.format(
-                "{} kept: SeasonalNaive scored {} against its {}, less than {} lower (noise)",
-                pl.col("model_best"),
-                pl.col("naive_score").round(3),
-                pl.col("best").round(3),
-                margin,
-            )
-        )
+        .then(sentence("reason_kept", **scores))
         .when(pl.col("best").is_null() | pl.col("naive_score").is_null())
-        .then(pl.lit("no in-stock days in the backtest: SeasonalNaive by default"))
-        .otherwise(
-            pl.format(
-                "{} did not beat SeasonalNaive in backtest (score {} vs {}: {} or more lower)",
-                *_scores(),
-                margin,
-            )
-        )
+        .then(sentence("reason_no_stock"))
+        .otherwise(sentence("reason_naive", **scores))
         .alias("model_reason"),
     )
     used = metrics.select("unique_id", pl.col("model").alias("model_used"), "n_points", *METRICS)
     return choice.join(used, on=["unique_id", "model_used"], how="left").drop("best", "naive_score")
-
-
-def _scores() -> list[pl.Expr]:
-    return [
-        pl.col("model_best"),
-        pl.col("best").round(3),
-        pl.col("naive_score").round(3),
-    ]
 
 
 def accuracy(points: pl.DataFrame, choice: pl.DataFrame, classes: pl.DataFrame) -> pl.DataFrame:

@@ -1,12 +1,18 @@
 """Every reorder line carries the numbers that produced it, as a struct and as a sentence.
 
-The page and the reports show `why` as is and can unpack `explain` into a table; neither
-recomputes anything.
+`why` is written in English from the catalogue's template (`pipelines.i18n.SENTENCES`); the
+page shows it in the reader's language (`sentence_in`) and can unpack `explain` into a table;
+neither recomputes anything.
 """
 
 from __future__ import annotations
 
+import re
+import string
+
 import polars as pl
+
+from pipelines.i18n import SENTENCES
 
 EXPLAIN_FIELDS = [
     "demand_class",
@@ -37,39 +43,51 @@ EXPLAIN_FIELDS = [
 ]
 
 
+_SCORES = ("backtest_wape", "backtest_mase", "holdout_wape", "holdout_mase")
+# Rounded for reading (n/a when missing), and shown as they are.
+_ROUNDED = (
+    "d",
+    "sigma_d",
+    "lead_time_mean",
+    "lead_time_std",
+    "z",
+    "safety_stock",
+    "lead_time_demand",
+    "reorder_point",
+    "position",
+    "eoq",
+    *_SCORES,
+)
+_AS_IS = (
+    "lead_time_source",
+    "transfer_in",
+    "transfer_out",
+    "min_order_qty",
+    "pack_size",
+    "model_used",
+    "model_reason",
+)
+
+
 def _num(name: str, decimals: int = 1) -> pl.Expr:
     return pl.col(name).round(decimals).cast(pl.String).fill_null("n/a")
 
 
+def sentence(key: str, **values: pl.Expr) -> pl.Expr:
+    """The English sentence `key` of `pipelines.i18n.SENTENCES`, its placeholders filled with
+    `values` row by row (a page reads it in its language with `sentence_in`)."""
+    template = SENTENCES[key][0]
+    names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    return pl.format(re.sub(r"\{\w+\}", "{}", template), *(values[name] for name in names))
+
+
 def why_expr() -> pl.Expr:
     """One sentence per row, e.g. for a tooltip or a report footnote."""
-    return pl.format(
-        "d={}/day (sd {}), lead time {}d (sd {}, {}), z={} -> safety stock {}; ROP = {} "
-        "lead-time demand + {} = {}; position {} (transfers +{}/-{}); EOQ {}, MOQ {}, "
-        "pack {}; model {} (chosen on the selection windows: WAPE {}, MASE {}; on the held-back "
-        "window: WAPE {}, MASE {}): {}",
-        _num("d", 2),
-        _num("sigma_d", 2),
-        _num("lead_time_mean"),
-        _num("lead_time_std"),
-        pl.col("lead_time_source"),
-        _num("z", 3),
-        _num("safety_stock"),
-        _num("lead_time_demand"),
-        _num("safety_stock"),
-        _num("reorder_point"),
-        _num("position"),
-        pl.col("transfer_in").cast(pl.String),
-        pl.col("transfer_out").cast(pl.String),
-        _num("eoq"),
-        pl.col("min_order_qty").cast(pl.String),
-        pl.col("pack_size").cast(pl.String),
-        pl.col("model_used"),
-        _num("backtest_wape", 3),
-        _num("backtest_mase", 3),
-        _num("holdout_wape", 3),
-        _num("holdout_mase", 3),
-        pl.col("model_reason"),
+    numbers = {"d": 2, "sigma_d": 2, "z": 3} | dict.fromkeys(_SCORES, 3)
+    return sentence(
+        "why",
+        **{name: _num(name, numbers.get(name, 1)) for name in _ROUNDED},
+        **{name: pl.col(name).cast(pl.String) for name in _AS_IS},
     )
 
 

@@ -29,7 +29,7 @@ import polars as pl
 from pipelines.forecasting import backtest as bt
 from pipelines.forecasting.classify import classify_demand
 from pipelines.forecasting.demand import SERIES, daily_demand, last_complete_day
-from pipelines.forecasting.explain import with_explanation
+from pipelines.forecasting.explain import sentence, with_explanation
 from pipelines.forecasting.global_model import (
     GLOBAL,
     conformal_widths,
@@ -360,15 +360,15 @@ def _with_fallback_choice(series: pl.DataFrame, choice: pl.DataFrame, needed: in
         .otherwise(pl.lit("HistoricMean"))
         .alias("model_used"),
         pl.when(pl.col("demand_class") == "no_demand")
-        .then(pl.lit("no demand in the history: zero forecast"))
+        .then(sentence("reason_no_demand"))
         .when(pl.col("model_group").is_not_null() & (pl.col("n_days") >= needed))
-        .then(pl.lit("new since the last weekly model fit: mean of in-stock days"))
+        .then(sentence("reason_new"))
         .otherwise(
-            pl.format(
-                "not backtested ({} class, {} days of history, {} needed): mean of in-stock days",
-                "demand_class",
-                "n_days",
-                pl.lit(needed),
+            sentence(
+                "reason_short",
+                demand_class=pl.col("demand_class"),
+                n_days=pl.col("n_days"),
+                needed=pl.lit(needed),
             )
         )
         .alias("model_reason"),

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards.lib import charts, serving, ui
 from dashboards.lib.filters import Filters
 from dashboards.lib.queries import replenishment
+from pipelines.i18n import sentence_in
 from pipelines.settings import Settings
 from pipelines.warehouse import serving_path
 from tests.dashboards.conftest import APP
@@ -89,6 +90,16 @@ def test_the_page_reads_in_chinese(with_data):
     assert "需下单" in at.dataframe[0].value.columns
     assert any(m.label == "待下单件数" for m in at.metric)
     assert "补货清单" in [h.value for h in at.subheader]
+    # Each line's explanation, written in English by the forecasting step, reads in Chinese.
+    assert all(why.startswith("日需求 d=") for why in at.dataframe[0].value["原因"])
+    reason = _mart(
+        with_data,
+        "select model_reason from marts.replenishment_backtest "
+        "where sku = 'SKU-B' and warehouse_id = 'WH-E'",
+    )["model_reason"][0]
+    assert sentence_in(reason, "zh") != reason
+    at.selectbox(key="repl_series").set_value("SKU-B|WH-E").run()
+    assert any(f"模型选择：{sentence_in(reason, 'zh')}" in c.value for c in at.caption)
 
 
 def test_reorder_table_has_csv_and_excel_downloads_of_what_it_shows(with_data):

@@ -5,6 +5,7 @@ import pytest
 
 from pipelines.forecasting import backtest as bt
 from pipelines.forecasting.models import candidates
+from pipelines.i18n import sentence_in
 
 D0 = date(2025, 3, 1)
 
@@ -117,6 +118,9 @@ def test_naive_replaces_the_best_candidate_only_when_at_least_a_tenth_lower():
     assert choice["edge"]["model_used"] == "SeasonalNaive"
     assert choice["clear"]["model_used"] == "SeasonalNaive"
     assert "did not beat SeasonalNaive" in choice["clear"]["model_reason"]
+    # Each reason is a sentence of the catalogue, so the Chinese page reads it in Chinese.
+    for row in choice.values():
+        assert sentence_in(row["model_reason"], "zh") != row["model_reason"]
 
 
 def test_real_backtest_keeps_the_naive_on_a_pure_weekly_pattern():
