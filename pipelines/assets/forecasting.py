@@ -75,9 +75,11 @@ INPUTS = {
         FROM marts.purchase_order_lines
         WHERE status <> 'cancelled'""",
     "suppliers": "SELECT supplier_id, lead_time_days FROM marts.suppliers",
-    # The data's clock: when each order came in (an export cut mid-day is told by it).
+    # The data's clock: when each order came in (an export cut mid-day is told by it), on the
+    # business's wall clock, as its days are (a change to summer time moves no closing hour).
     "order_times": """
-        SELECT ordered_date AS date, started_at AS at FROM marts.order_stage_durations
+        SELECT ordered_date AS date, timezone($zone, timezone('UTC', started_at)) AS at
+        FROM marts.order_stage_durations
         WHERE stage = 'order_cycle' AND ordered_date >= $since""",
 }
 
@@ -124,10 +126,13 @@ class PlanRun(NamedTuple):
     inputs: dict[str, pl.DataFrame]  # what plan() read
 
 
-def plan_from_warehouse(con: duckdb.DuckDBPyConnection, refit: bool = False) -> PlanRun:
+def plan_from_warehouse(
+    con: duckdb.DuckDBPyConnection, refit: bool = False, zone: str = "UTC"
+) -> PlanRun:
     """Read the plan's inputs from the marts and run it as of the data's own clock.
 
-    The stored fit is reused within its review period unless `refit` is asked for.
+    The stored fit is reused within its review period unless `refit` is asked for. zone: the
+    business's time zone (`ORDERLENS_BUSINESS_TIMEZONE`), the clock of its order times.
     """
     from pipelines.forecasting import PlanParams, plan
 
@@ -141,7 +146,7 @@ def plan_from_warehouse(con: duckdb.DuckDBPyConnection, refit: bool = False) -> 
     if reused:
         # A re-plan reads only the recent history its statistics use (see plan()).
         since = as_of - timedelta(days=replan_history_days())
-    frames = {name: con.sql(sql, params=_since(sql, since)).pl() for name, sql in INPUTS.items()}
+    frames = read_frames(con, INPUTS, since=since, zone=zone)
     result = plan(as_of=as_of, fit=fit, **frames)  # type: ignore[arg-type]
     return PlanRun(as_of, result, not reused, frames)
 
@@ -157,10 +162,7 @@ def simulate_from_warehouse(
     from pipelines.forecasting.simulation import SimulationParams, simulate_policies
 
     since = as_of - timedelta(days=7 * weeks + 1)
-    extra = {
-        name: con.sql(sql, params=_since(sql, since)).pl()
-        for name, sql in SIMULATION_INPUTS.items()
-    }
+    extra = read_frames(con, SIMULATION_INPUTS, since=since)
     params = SimulationParams(
         weeks=weeks,
         refit_weeks=SIMULATION_REFIT_WEEKS,
@@ -179,8 +181,14 @@ def simulate_from_warehouse(
     ).metrics
 
 
-def _since(sql: str, since: date) -> dict[str, date] | None:
-    return {"since": since} if "$since" in sql else None
+def read_frames(
+    con: duckdb.DuckDBPyConnection, queries: dict[str, str], **params: object
+) -> dict[str, pl.DataFrame]:
+    """Each query's result as a frame, given the named parameters (`$since`, ...) it uses."""
+    return {
+        name: con.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql} or None).pl()
+        for name, sql in queries.items()
+    }
 
 
 def write_plan(con: duckdb.DuckDBPyConnection, result: dict[str, pl.DataFrame]) -> dict[str, int]:
@@ -225,7 +233,9 @@ def run_forecasting(settings: Settings, refit: bool = False) -> ForecastRun:
     """Plan as of the data's last day, refitting the models when due (or asked); with a
     refit, simulate the policy over the last `settings.simulation_weeks` weeks too."""
     with writer(settings, purpose="forecasting") as con:
-        as_of, result, refitted, inputs = plan_from_warehouse(con, refit)
+        as_of, result, refitted, inputs = plan_from_warehouse(
+            con, refit, settings.business_timezone
+        )
         if as_of is None:
             return ForecastRun(None, None, {})
         simulation = None

@@ -82,12 +82,13 @@ def daily_demand(
 def last_complete_day(order_times: Frame, clock_days: int = CLOCK_DAYS) -> date | None:
     """The last day whose orders are all in the data, by the data's own clock.
 
-    order_times: `date` (the order's day in the business's time zone) and `at` (its
-    timestamp). The last day is complete unless its last order came earlier in the day than
-    the last order of each of the `clock_days` order days before it: then the export was cut
-    during that day, and the day before it is the last complete one. With fewer than
-    `clock_days` earlier order days there is nothing to judge by and the last day counts as
-    complete. Returns None without orders.
+    order_times: `date` (the order's day in the business's time zone) and `at` (its time on
+    the business's wall clock, so a change to summer time moves no closing hour). The last
+    day is complete unless its last order came earlier in the day than the last order of each
+    of the `clock_days` order days before it: then the export was cut during that day, and the
+    day before it is the last complete one. With fewer than `clock_days` earlier order days
+    there is nothing to judge by and the last day counts as complete. Returns None without
+    orders.
     """
     closing = (
         order_times.lazy()

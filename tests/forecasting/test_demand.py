@@ -1,8 +1,10 @@
 from datetime import date, datetime, time, timedelta
 
+import duckdb
 import polars as pl
 import pytest
 
+from pipelines.assets.forecasting import INPUTS, read_frames
 from pipelines.forecasting.demand import CLOCK_DAYS, daily_demand, last_complete_day
 
 START = date(2025, 1, 6)  # a Monday
@@ -92,6 +94,26 @@ def test_export_cut_mid_day_makes_the_last_day_incomplete():
 def test_last_day_closing_within_the_usual_hours_is_complete():
     closing = [time(16 + i % 5, 0) for i in range(CLOCK_DAYS)]
     assert last_complete_day(_order_times(closing, time(16, 30))) == _day(CLOCK_DAYS)
+
+
+def test_the_first_day_of_summer_time_closing_at_the_usual_hour_is_complete():
+    # A London shop's last order at 20:00 every day; the last day is the first of summer time
+    # (29 March 2026), when 20:00 is 19:00 UTC. The warehouse keeps the times in UTC.
+    last = date(2026, 3, 29)
+    days = [last - timedelta(days=n) for n in range(CLOCK_DAYS, -1, -1)]
+    utc = [datetime.combine(d, time(20 if d < last else 19, 0)) for d in days]
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    frame = pl.DataFrame({"ordered_date": days, "started_at": utc, "stage": "order_cycle"})
+    con.register("frame", frame.to_arrow())
+    con.execute("create table marts.order_stage_durations as select * from frame")
+    query = {"order_times": INPUTS["order_times"]}
+    local = read_frames(con, query, since=date.min, zone="Europe/London")["order_times"]
+    assert local.get_column("at").dt.hour().unique().to_list() == [20]
+    assert last_complete_day(local) == last
+    # Read on UTC's clock, the day would look cut an hour early.
+    as_utc = read_frames(con, query, since=date.min, zone="UTC")["order_times"]
+    assert last_complete_day(as_utc) == last - timedelta(days=1)
 
 
 def test_too_few_order_days_to_judge_leave_the_last_day_complete():
