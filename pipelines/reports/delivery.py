@@ -36,7 +36,14 @@ _MAIL = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True
 )
 _MAIL.filters["signed"] = keep_sign_attached
-_COLOURS = {"up": "#1a7f37", "down": "#cf222e", "": "#222222"}
+# A change's colour by its tone; `up` and `down` are how snapshots archived before said it.
+_COLOURS = {
+    "better": "#1a7f37",
+    "worse": "#cf222e",
+    "up": "#1a7f37",
+    "down": "#cf222e",
+    "": "#222222",
+}
 
 
 def _headline(manifest: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -52,6 +52,25 @@ def measure_kind(measure: Measure, section: Section, catalog: Catalog) -> str:
     return NUMBER
 
 
+# Whether a rise is good news, from the measure's words: refunds, cancellations, lateness,
+# stockouts, aged stock and quarantined rows rise for the worse; stock on hand, its value and
+# what came in are neither good nor bad; anything else (sales, orders, margin, OTIF) rises for
+# the better.
+_WORSE = frozenset(
+    {"refund", "returns", "returned", "cancelled", "late", "stockout", "quarantined", "over"}
+    | {"hours", "duration"}
+)
+_NEITHER = ("on_hand", "value_at_cost", "units_received", "available", "orders_placed")
+
+
+def tone(measure: str, change: float | None) -> str:
+    """`better`, `worse` or `` (no change, or a measure that is neither): a change's colour."""
+    if not change or measure.endswith(_NEITHER):
+        return ""
+    worse = not _WORSE.isdisjoint(measure.split("_"))
+    return "better" if (change > 0) != worse else "worse"
+
+
 @dataclass(frozen=True)
 class Names:
     """What the reader calls things: product names by SKU and the currency sign."""

@@ -16,6 +16,7 @@ from pipelines.reports.labels import (
     fmt_growth,
     fmt_value,
     lower_first,
+    tone,
 )
 from pipelines.reports.snapshot import Figure, Mover, Snapshot
 
@@ -71,12 +72,8 @@ def figure_row(figure: Figure, names: Names, language: str) -> dict[str, str]:
         "vs_previous": change(figure.previous),
         "vs_year_ago": change(figure.year_ago),
         "vs_previous_snapshot": change(figure.previous_snapshot),
-        "direction": _direction(figure.change(figure.previous)[0]),
+        "direction": tone(figure.measure, figure.change(figure.previous)[0]),
     }
-
-
-def _direction(change: float | None) -> str:
-    return "" if not change else ("up" if change > 0 else "down")
 
 
 def summary(snapshot: Snapshot, language: str) -> str:

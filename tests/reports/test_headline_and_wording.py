@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from pipelines.i18n import fmt_money, fmt_period
 from pipelines.reports.cli import report
 from pipelines.reports.labels import MINUS, MONEY, Names, fmt_growth, value_label
-from pipelines.reports.snapshot import Mover
+from pipelines.reports.snapshot import Figure, Mover
 from pipelines.reports.spec import SpecError, load_spec
-from pipelines.reports.wording import mover_sentence, sparkline
+from pipelines.reports.wording import figure_row, mover_sentence, sparkline
 from pipelines.settings import Settings
 from tests.reports.conftest import archive_beside
 
@@ -146,3 +146,24 @@ def test_a_service_target_reads_as_a_percentage_in_a_row_header() -> None:
     assert value_label("service_target", 0.9, names, "zh") == "90.0%"
     assert value_label("service_target", None, names, "en") == "—"  # what happened: no target
     assert value_label("policy", "min_max", names, "en") == "Simple min/max"
+
+
+@pytest.mark.parametrize(
+    ("measure", "value", "previous", "shown"),
+    [
+        ("net_revenue", 120.0, 100.0, "better"),
+        ("orders", 80.0, 100.0, "worse"),
+        ("refund_amount", 120.0, 100.0, "worse"),  # refunds up: bad news, in red
+        ("cancelled_orders", 3.0, 5.0, "better"),
+        ("max_hours_late", 30.0, 48.0, "better"),
+        ("units_over_180", 900.0, 700.0, "worse"),  # more aged stock
+        ("on_hand", 900.0, 700.0, ""),  # more stock is neither good nor bad
+        ("net_revenue", 100.0, 100.0, ""),
+        ("net_revenue", 100.0, None, ""),
+    ],
+)
+def test_a_headline_change_is_coloured_by_whether_it_is_good_news(
+    measure: str, value: float, previous: float | None, shown: str
+) -> None:
+    figure = Figure("s", measure, measure, value, previous, None, kind=MONEY)
+    assert figure_row(figure, Names(), "en")["direction"] == shown
