@@ -77,8 +77,9 @@ def sentence(key: str, **values: pl.Expr) -> pl.Expr:
     """The English sentence `key` of `pipelines.i18n.SENTENCES`, its placeholders filled with
     `values` row by row (a page reads it in its language with `sentence_in`)."""
     template = SENTENCES[key][0]
-    names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
-    return pl.format(re.sub(r"\{\w+\}", "{}", template), *(values[name] for name in names))
+    filled = [values[name] for _, name, _, _ in string.Formatter().parse(template) if name]
+    positional = re.sub(r"\{\w+\}", "{}", template)
+    return pl.format(positional, *filled)
 
 
 def why_expr() -> pl.Expr:
