@@ -662,6 +662,7 @@ SENTENCES: dict[str, tuple[str, str]] = {
     ),
 }
 _TRANSLATED = {"demand_class", "lead_time_source"}  # data values inside a sentence
+_NESTED = "model_reason"  # a sentence inside a sentence (the last words of `why`)
 
 
 def _index(lang: str) -> int:
@@ -692,12 +693,11 @@ def sentence_in(text: str | None, lang: str) -> str | None:
     """A sentence of `SENTENCES` the data holds in English, in `lang`; other text as it is."""
     if text is None or _index(lang) == 0:
         return text
-    # the longest template first: a short one's leading placeholder could take in a long one
-    for entry in sorted(SENTENCES.values(), key=lambda entry: -len(entry[0])):
+    for entry in SENTENCES.values():
         found = _pattern(entry[0]).fullmatch(text)
         if found:
             values = {
-                name: sentence_in(value, lang) if name == "model_reason" else value
+                name: sentence_in(value, lang) if name == _NESTED else value
                 for name, value in found.groupdict().items()
             }
             values |= {name: status(values[name], lang) for name in _TRANSLATED & set(values)}
@@ -707,14 +707,17 @@ def sentence_in(text: str | None, lang: str) -> str | None:
 
 @cache
 def _pattern(template: str) -> re.Pattern[str]:
-    """A template as a regular expression, each placeholder a group (a repeated one must match
-    the same text again)."""
+    """A template as a regular expression, each placeholder a group: a value is one word (a
+    model, a number, a class), a nested sentence any text; a repeated placeholder must match
+    the same text again."""
     parts: list[str] = []
     seen: set[str] = set()
     for literal, name, _, _ in string.Formatter().parse(template):
         parts.append(re.escape(literal))
-        if name:
-            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
+        if name in seen:
+            parts.append(f"(?P={name})")
+        elif name:
+            parts.append(f"(?P<{name}>.*)" if name == _NESTED else rf"(?P<{name}>\S*?)")
             seen.add(name)
     return re.compile("".join(parts), re.DOTALL)
 

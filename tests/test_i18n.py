@@ -77,8 +77,7 @@ def test_a_sentence_the_data_holds_in_english_reads_in_chinese():
         "未回测（块状，历史 12 天，需要 56 天）：取有货日的平均需求"
     )
     # The plan line's sentence ends with its model's reason: both read in Chinese, the data
-    # values inside (the lead time's source) too. A reason's leading model name could take in
-    # the whole line; the longer template is tried first.
+    # values inside (the lead time's source) too.
     why = (
         "d=1.5/day (sd 0.5), lead time 7.0d (sd 1.2, measured), z=1.645 -> safety stock 3.2; "
         "ROP = 10.5 lead-time demand + 3.2 = 13.7; position 4.0 (transfers +0/-2); EOQ 20.0, "
@@ -97,6 +96,10 @@ def test_a_sentence_the_data_holds_in_english_reads_in_chinese():
         "+ 3.2 =", "+ 3.3 ="
     )
     assert i18n.sentence_in("written by hand", "zh") == "written by hand"
+    # A placeholder's value is one word: "did not beat" is not a model that beat the naive
+    # (a reason written before the margin was named stays as it was written).
+    older = "LightGBM did not beat SeasonalNaive in backtest (score 0.137 vs 0.0)"
+    assert i18n.sentence_in(older, "zh") == older
     assert i18n.sentence_in(None, "zh") is None
 
 
