@@ -43,32 +43,6 @@ EXPLAIN_FIELDS = [
 ]
 
 
-_SCORES = ("backtest_wape", "backtest_mase", "holdout_wape", "holdout_mase")
-# Rounded for reading (n/a when missing), and shown as they are.
-_ROUNDED = (
-    "d",
-    "sigma_d",
-    "lead_time_mean",
-    "lead_time_std",
-    "z",
-    "safety_stock",
-    "lead_time_demand",
-    "reorder_point",
-    "position",
-    "eoq",
-    *_SCORES,
-)
-_AS_IS = (
-    "lead_time_source",
-    "transfer_in",
-    "transfer_out",
-    "min_order_qty",
-    "pack_size",
-    "model_used",
-    "model_reason",
-)
-
-
 def _num(name: str, decimals: int = 1) -> pl.Expr:
     return pl.col(name).round(decimals).cast(pl.String).fill_null("n/a")
 
@@ -84,11 +58,29 @@ def sentence(key: str, **values: pl.Expr) -> pl.Expr:
 
 def why_expr() -> pl.Expr:
     """One sentence per row, e.g. for a tooltip or a report footnote."""
-    numbers = {"d": 2, "sigma_d": 2, "z": 3} | dict.fromkeys(_SCORES, 3)
     return sentence(
         "why",
-        **{name: _num(name, numbers.get(name, 1)) for name in _ROUNDED},
-        **{name: pl.col(name).cast(pl.String) for name in _AS_IS},
+        d=_num("d", 2),
+        sigma_d=_num("sigma_d", 2),
+        lead_time_mean=_num("lead_time_mean"),
+        lead_time_std=_num("lead_time_std"),
+        lead_time_source=pl.col("lead_time_source"),
+        z=_num("z", 3),
+        safety_stock=_num("safety_stock"),
+        lead_time_demand=_num("lead_time_demand"),
+        reorder_point=_num("reorder_point"),
+        position=_num("position"),
+        transfer_in=pl.col("transfer_in").cast(pl.String),
+        transfer_out=pl.col("transfer_out").cast(pl.String),
+        eoq=_num("eoq"),
+        min_order_qty=pl.col("min_order_qty").cast(pl.String),
+        pack_size=pl.col("pack_size").cast(pl.String),
+        model_used=pl.col("model_used"),
+        backtest_wape=_num("backtest_wape", 3),
+        backtest_mase=_num("backtest_mase", 3),
+        holdout_wape=_num("holdout_wape", 3),
+        holdout_mase=_num("holdout_mase", 3),
+        model_reason=pl.col("model_reason"),
     )
 
 
